@@ -1,0 +1,28 @@
+// The client configuration dos.conf (TOML), read by dosfs and dosctl:
+//
+//   [cluster]
+//   meta = "tcp://127.0.0.1:7701"   # the meta service's endpoint
+//   timeout_ms = 15000              # deadline of one request
+//
+// Which file: an explicit path, else $DOS_CONF, else /etc/dos/dos.conf.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+
+namespace dos {
+
+inline constexpr const char* kDefaultConfPath = "/etc/dos/dos.conf";
+
+struct ClientConf {
+  std::string path;  // the file it came from
+  std::string meta;
+  int timeout_ms = 15000;
+};
+
+// explicit_path may be empty. ENOENT names the file that was tried;
+// EINVAL for a file that is not valid TOML or lacks cluster.meta.
+Result<ClientConf> LoadClientConf(const std::string& explicit_path);
+
+}  // namespace dos

@@ -1,0 +1,71 @@
+// Client: a DEALER connection to one server with many requests in flight.
+//
+// Any thread may Call() at once; each call gets a request id, goes out through
+// the client's I/O thread and waits for the reply with that id until its
+// timeout. Errors: ETIMEDOUT when the deadline passes (a dead or unreachable
+// peer looks like this: ZeroMQ reconnects by itself, so the next call may
+// succeed), EPROTO for a reply that does not decode, and whatever errno the
+// server put in the reply envelope.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/net/message.h"
+
+namespace dos::net {
+
+inline constexpr int kDefaultTimeoutMs = 15000;
+
+class Client {
+ public:
+  Client(zmq::context_t* ctx, std::string endpoint);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Sends req (envelope op set here, id assigned here) and waits for the reply.
+  // A reply whose envelope has err != 0 is returned as that Status.
+  Result<Message> Call(proto::Op op, std::string body, std::optional<zmq::message_t> data,
+                       int timeout_ms = kDefaultTimeoutMs);
+
+  // Typed call: encodes req, decodes the reply body into *rep. data_in, if
+  // set, is sent as the raw data frame; data_out receives the reply's one.
+  template <typename Req, typename Rep>
+  Status Call(proto::Op op, const Req& req, Rep* rep, int timeout_ms = kDefaultTimeoutMs,
+              std::string_view data_in = {}, std::string* data_out = nullptr,
+              bool send_data = false) {
+    std::optional<zmq::message_t> data;
+    if (send_data || !data_in.empty()) data.emplace(data_in.data(), data_in.size());
+    auto r = Call(op, proto::Encode(req), std::move(data), timeout_ms);
+    if (!r.ok()) return r.status();
+    if (data_out) data_out->assign(r->DataView());
+    return proto::Decode(r->body, rep);
+  }
+
+ private:
+  struct Pending {
+    std::promise<Message> promise;
+  };
+  void Loop();
+
+  zmq::context_t* ctx_;
+  std::string endpoint_;
+  std::string inproc_;
+  std::mutex push_mu_;  // guards push_; taken before mu_ never
+  zmq::socket_t push_;  // callers -> I/O thread
+  std::mutex mu_;       // guards pending_
+  std::map<uint64_t, std::shared_ptr<Pending>> pending_;
+  std::atomic<uint64_t> next_id_{1};
+  zmq::socket_t* pull_ = nullptr;  // owned by the I/O thread
+  std::thread thread_;
+};
+
+}  // namespace dos::net

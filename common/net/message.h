@@ -1,0 +1,33 @@
+// One request or reply as it travels: envelope, msgpack body, raw data.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "common/proto/codec.h"
+
+namespace dos::net {
+
+struct Message {
+  proto::Envelope env;
+  std::string body;                    // msgpack of the op's Req or Rep struct
+  std::optional<zmq::message_t> data;  // raw bytes, never msgpack-encoded
+
+  std::string_view DataView() const {
+    if (!data) return {};
+    return std::string_view(static_cast<const char*>(data->data()), data->size());
+  }
+};
+
+// Frames of msg without routing id: [envelope][body] or [envelope][body][data].
+// Sends on sock; false if the socket would block or is gone.
+bool SendMessage(zmq::socket_t& sock, Message& msg, bool dontwait);
+
+// Parses frames [envelope][body][data?] (routing id already taken off).
+// EPROTO for a wrong frame count, an envelope that does not decode or a
+// protocol version this build does not speak.
+Status ParseMessage(std::vector<zmq::message_t>& frames, size_t first, Message* out);
+
+}  // namespace dos::net

@@ -1,0 +1,93 @@
+// Server: a ROUTER socket, an I/O thread and lanes of worker threads.
+//
+// Each op is registered on a lane; a lane is a queue served by its own
+// threads (meta runs on a one-thread lane so that its operations are
+// serial; the chunk store on a wide one so that a write waiting on the next
+// replica does not hold up others). The I/O thread only moves frames: it
+// checks the envelope (EPROTO for garbage, a wrong version or an unknown op,
+// answered at once) and queues the request; a worker decodes the body,
+// calls the handler and sends the reply back through the I/O thread. A
+// handler's exception becomes EIO; nothing a peer sends stops the loop.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/net/message.h"
+
+namespace dos::net {
+
+class Server {
+ public:
+  // Fills *rep (body, data) and returns its status; err goes in the envelope.
+  using Handler = std::function<Status(Message& req, Message* rep)>;
+
+  explicit Server(zmq::context_t* ctx);
+  ~Server();  // Stop()
+
+  void AddLane(int lane, int threads);
+  void Register(proto::Op op, int lane, Handler h);
+  // Binds endpoint ("tcp://127.0.0.1:7701", or port "*" for any free one).
+  Status Bind(const std::string& endpoint);
+  const std::string& endpoint() const { return endpoint_; }  // as bound
+  void Start();
+  void Stop();
+
+ private:
+  struct Job {
+    zmq::message_t routing;
+    Message msg;
+  };
+  struct Lane {
+    int threads = 1;
+    std::mutex mu;  // guards jobs, stop
+    std::condition_variable cv;
+    std::deque<Job> jobs;
+    bool stop = false;
+    std::vector<std::thread> workers;
+  };
+  struct Route {
+    int lane;
+    Handler handler;
+  };
+  void IoLoop();
+  void Worker(Lane* lane);
+  void Dispatch(std::vector<zmq::message_t>& frames);
+
+  zmq::context_t* ctx_;
+  zmq::socket_t router_;
+  std::string endpoint_;
+  std::string inproc_;
+  std::map<int, std::unique_ptr<Lane>> lanes_;
+  std::map<uint32_t, Route> routes_;  // fixed before Start()
+  zmq::socket_t* replies_ = nullptr;  // owned by the I/O thread
+  std::thread io_;
+  bool started_ = false;
+};
+
+// Wraps a typed handler fn(const Req&, Rep*, Message& req, Message* rep):
+// decodes the body (EPROTO/EINVAL on failure), checks req.Valid() and
+// encodes *rep on success.
+template <typename Req, typename Rep, typename Fn>
+Server::Handler Typed(Fn fn) {
+  return [fn](Message& in, Message* out) -> Status {
+    Req req;
+    if (Status s = proto::Decode(in.body, &req); !s.ok()) return s;
+    if constexpr (requires { req.Valid(); }) {
+      if (Status s = req.Valid(); !s.ok()) return s;
+    }
+    Rep rep;
+    Status s = fn(req, &rep, in, out);
+    if (s.ok()) out->body = proto::Encode(rep);
+    return s;
+  };
+}
+
+}  // namespace dos::net

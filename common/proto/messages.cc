@@ -1,0 +1,135 @@
+// Field rules of every request (Valid()), checked by the server before a
+// handler runs. A rule broken is EINVAL (or ENAMETOOLONG for a long name).
+#include "common/proto/messages.h"
+
+namespace dos::proto {
+
+namespace {
+Status NeedIno(uint64_t ino, const char* what) {
+  if (ino == 0) return Status::Err(EINVAL, std::string(what) + " is 0");
+  return Status::Ok();
+}
+Status XattrName(const std::string& name) {
+  if (name.empty()) return Status::Err(ERANGE, "empty xattr name");
+  if (name.size() > kMaxXattrName) return Status::Err(ERANGE, "xattr name too long");
+  if (name.find('\0') != std::string::npos) return Status::Err(EINVAL, "NUL in xattr name");
+  return Status::Ok();
+}
+}  // namespace
+
+Status ValidName(const std::string& name) {
+  if (name.empty() || name == "." || name == "..")
+    return Status::Err(EINVAL, "bad name '" + name + "'");
+  if (name.size() > kMaxName) return Status::Err(ENAMETOOLONG, "name longer than 255 bytes");
+  if (name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+    return Status::Err(EINVAL, "name holds '/' or NUL");
+  return Status::Ok();
+}
+
+Status LookupReq::Valid() const {
+  if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  if (name.size() > kMaxName) return Status::Err(ENAMETOOLONG, "name longer than 255 bytes");
+  if (name.empty() || name.find('/') != std::string::npos)
+    return Status::Err(EINVAL, "bad name");
+  return Status::Ok();
+}
+Status InoReq::Valid() const { return NeedIno(ino, "ino"); }
+Status SetattrReq::Valid() const { return NeedIno(ino, "ino"); }
+Status MknodReq::Valid() const {
+  if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  return ValidName(name);
+}
+Status MkdirReq::Valid() const {
+  if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  return ValidName(name);
+}
+Status RemoveReq::Valid() const {
+  if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  if (name.size() > kMaxName) return Status::Err(ENAMETOOLONG, "name longer than 255 bytes");
+  if (name.empty() || name.find('/') != std::string::npos)
+    return Status::Err(EINVAL, "bad name");
+  return Status::Ok();
+}
+Status SymlinkReq::Valid() const {
+  if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  if (target.empty()) return Status::Err(ENOENT, "empty symlink target");
+  if (target.size() >= kMaxPath) return Status::Err(ENAMETOOLONG, "symlink target too long");
+  return ValidName(name);
+}
+Status LinkReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (auto s = NeedIno(newparent, "newparent"); !s.ok()) return s;
+  return ValidName(newname);
+}
+Status RenameReq::Valid() const {
+  if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  if (auto s = NeedIno(newparent, "newparent"); !s.ok()) return s;
+  if (flags & ~3u) return Status::Err(EINVAL, "unknown rename flags");
+  if (flags == 3u) return Status::Err(EINVAL, "RENAME_NOREPLACE with RENAME_EXCHANGE");
+  if (auto s = ValidName(name); !s.ok()) return s;
+  return ValidName(newname);
+}
+Status ReaddirReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (max == 0 || max > kMaxReaddir) return Status::Err(EINVAL, "readdir max out of range");
+  return Status::Ok();
+}
+Status SetxattrReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (value.size() > kMaxXattrValue) return Status::Err(E2BIG, "xattr value too large");
+  if (flags & ~3u) return Status::Err(EINVAL, "unknown xattr flags");
+  return XattrName(name);
+}
+Status XattrNameReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  return XattrName(name);
+}
+Status OpenReq::Valid() const { return NeedIno(ino, "ino"); }
+Status ReleaseReq::Valid() const { return NeedIno(ino, "ino"); }
+Status ChunkListReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (count == 0 || count > kMaxChunkList) return Status::Err(EINVAL, "chunk count out of range");
+  return Status::Ok();
+}
+Status ChunkAllocReq::Valid() const { return NeedIno(ino, "ino"); }
+Status CommitWriteReq::Valid() const { return NeedIno(ino, "ino"); }
+Status SetReplReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (repl == 0 || repl > kMaxReplicas) return Status::Err(EINVAL, "replication out of 1..16");
+  return Status::Ok();
+}
+Status LockReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (type > 2) return Status::Err(EINVAL, "bad lock type");
+  if (start < 0 || end < start) return Status::Err(EINVAL, "bad lock range");
+  return Status::Ok();
+}
+Status ReleaseLocksReq::Valid() const { return NeedIno(ino, "ino"); }
+Status HeartbeatReq::Valid() const {
+  if (name.empty() || name.size() > kMaxName) return Status::Err(EINVAL, "bad node name");
+  if (addr.empty() || addr.size() > kMaxPath) return Status::Err(EINVAL, "bad node address");
+  return Status::Ok();
+}
+Status ChunkWriteReq::Valid() const {
+  if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  if (chain.size() > kMaxReplicas) return Status::Err(EINVAL, "chain too long");
+  if (offset > (1ull << 40)) return Status::Err(EFBIG, "chunk offset too large");
+  return Status::Ok();
+}
+Status ChunkReadReq::Valid() const {
+  if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  if (length > kMaxData) return Status::Err(EINVAL, "read length too large");
+  if (offset > (1ull << 40)) return Status::Err(EINVAL, "chunk offset too large");
+  return Status::Ok();
+}
+Status ChunkTruncateReq::Valid() const {
+  if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  if (length > (1ull << 40)) return Status::Err(EINVAL, "chunk length too large");
+  return Status::Ok();
+}
+Status ChunkIdReq::Valid() const {
+  if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  return Status::Ok();
+}
+
+}  // namespace dos::proto

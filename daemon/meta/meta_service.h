@@ -1,0 +1,29 @@
+// The meta service: namespace, file layout, placement, membership and locks,
+// kept in one SQLite database (WAL). Runs on one node of the cluster.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/net/server.h"
+
+namespace dos::meta {
+
+struct MetaOptions {
+  std::string db_path;                 // SQLite file, created if absent
+  int heartbeat_timeout_ms = 10000;    // a node silent this long is DOWN
+  uint32_t default_repl = 3;           // min(default_repl, nodes UP) replicas
+  uint64_t chunk_size = proto::kDefaultChunkSize;
+};
+
+class MetaService {
+ public:
+  // Opens (or creates) the database. ctx is used for calls to chunk nodes.
+  static Result<std::unique_ptr<MetaService>> Open(zmq::context_t* ctx, const MetaOptions& opts);
+  virtual ~MetaService() = default;
+  // Registers every meta op (kLookup .. kPing) on lane of server. The lane
+  // must have exactly one thread: handlers are not reentrant.
+  virtual void Register(net::Server* server, int lane) = 0;
+};
+
+}  // namespace dos::meta

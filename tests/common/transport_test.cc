@@ -1,0 +1,145 @@
+// Client and Server over real tcp on 127.0.0.1 with a wildcard port.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/net/client.h"
+#include "common/net/server.h"
+
+namespace dos::net {
+namespace {
+
+using proto::Op;
+
+class TransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<Server>(&ctx_);
+    server_->AddLane(0, 1);
+    server_->AddLane(1, 4);
+    // Ping: echoes the data frame, reversed, and the ino as a node count.
+    server_->Register(Op::kPing, 1,
+                      Typed<proto::InoReq, proto::AttrRep>(
+                          [](const proto::InoReq& req, proto::AttrRep* rep, Message& in,
+                             Message* out) {
+                            if (req.ino == 13) return Status::Err(ENOTEMPTY, "thirteen");
+                            if (req.ino == 99)
+                              std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                            rep->attr.ino = req.ino;
+                            std::string d(in.DataView());
+                            std::reverse(d.begin(), d.end());
+                            if (in.data) out->data.emplace(d.data(), d.size());
+                            return Status::Ok();
+                          }));
+    ASSERT_TRUE(server_->Bind("tcp://127.0.0.1:*").ok());
+    server_->Start();
+    client_ = std::make_unique<Client>(&ctx_, server_->endpoint());
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+  }
+  zmq::context_t ctx_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(TransportTest, RoundTripWithData) {
+  proto::InoReq req{5};
+  proto::AttrRep rep;
+  std::string out;
+  ASSERT_TRUE(client_->Call(Op::kPing, req, &rep, 5000, "abc", &out).ok());
+  EXPECT_EQ(rep.attr.ino, 5u);
+  EXPECT_EQ(out, "cba");
+}
+
+TEST_F(TransportTest, ErrnoTravels) {
+  proto::InoReq req{13};
+  proto::AttrRep rep;
+  Status s = client_->Call(Op::kPing, req, &rep);
+  EXPECT_EQ(s.err(), ENOTEMPTY);
+  EXPECT_EQ(s.message(), "thirteen");
+}
+
+TEST_F(TransportTest, ValidRuleIsEinval) {
+  proto::InoReq req{0};
+  proto::AttrRep rep;
+  EXPECT_EQ(client_->Call(Op::kPing, req, &rep).err(), EINVAL);
+}
+
+TEST_F(TransportTest, UnknownOpIsEproto) {
+  proto::InoReq req{1};
+  proto::AttrRep rep;
+  EXPECT_EQ(client_->Call(Op::kLookup, req, &rep).err(), EPROTO);
+}
+
+TEST_F(TransportTest, GarbageBodyIsEproto) {
+  auto r = client_->Call(Op::kPing, std::string("\xc1garbage"), std::nullopt, 5000);
+  EXPECT_EQ(r.err(), EPROTO);
+}
+
+TEST_F(TransportTest, ManyInFlightFromManyThreads) {
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        proto::InoReq req{static_cast<uint64_t>(1000 * t + i + 1000)};
+        proto::AttrRep rep;
+        std::string data(1000 + i, static_cast<char>('a' + t)), out;
+        if (client_->Call(Op::kPing, req, &rep, 10000, data, &out).ok() &&
+            rep.attr.ino == req.ino && out == data)
+          ok++;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 1600);
+}
+
+TEST_F(TransportTest, TimeoutThenLateReplyIsDropped) {
+  proto::InoReq slow{99};
+  proto::AttrRep rep;
+  EXPECT_EQ(client_->Call(Op::kPing, slow, &rep, 50).err(), ETIMEDOUT);
+  proto::InoReq fast{7};
+  ASSERT_TRUE(client_->Call(Op::kPing, fast, &rep, 5000).ok());
+  EXPECT_EQ(rep.attr.ino, 7u);
+}
+
+TEST_F(TransportTest, RawGarbageFramesLeaveServerUp) {
+  zmq::socket_t raw(ctx_, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(server_->endpoint());
+  raw.send(zmq::str_buffer("\xff\xfe"), zmq::send_flags::none);  // one frame
+  raw.send(zmq::str_buffer("x"), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("y"), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("z"), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("w"), zmq::send_flags::none);  // four frames
+  proto::Envelope env;
+  env.v = 999;
+  env.op = static_cast<uint32_t>(Op::kPing);
+  std::string e = proto::Encode(env);
+  raw.send(zmq::buffer(e), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("\x80"), zmq::send_flags::none);  // wrong version
+  for (int i = 0; i < 3; ++i) {
+    std::vector<zmq::message_t> frames;
+    ASSERT_TRUE(zmq::recv_multipart(raw, std::back_inserter(frames)));
+    proto::Envelope rep;
+    ASSERT_TRUE(proto::Decode(static_cast<const char*>(frames[0].data()), frames[0].size(), &rep).ok());
+    EXPECT_EQ(rep.err, EPROTO);
+  }
+  proto::InoReq req{3};
+  proto::AttrRep rep;
+  EXPECT_TRUE(client_->Call(Op::kPing, req, &rep).ok());
+}
+
+TEST(TransportNoServer, DeadPeerTimesOut) {
+  zmq::context_t ctx;
+  Client c(&ctx, "tcp://127.0.0.1:1");
+  proto::InoReq req{1};
+  proto::AttrRep rep;
+  EXPECT_EQ(c.Call(Op::kPing, req, &rep, 100).err(), ETIMEDOUT);
+}
+
+}  // namespace
+}  // namespace dos::net
