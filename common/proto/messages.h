@@ -78,6 +78,7 @@ enum class Op : uint32_t {
   kChunkTruncate = 102,
   kChunkDelete = 103,
   kChunkStat = 104,
+  kChunkSync = 105,
 };
 
 // ---- envelope ------------------------------------------------------------
@@ -498,7 +499,9 @@ struct ChunkTruncateReq {
   Status Valid() const;
   MSGPACK_DEFINE_MAP(id, version, length)
 };
-// Meta -> node: remove chunk id (ENOENT if absent). Also ChunkStat's request.
+// Meta -> node: remove chunk id (ENOENT if absent). Also the request of
+// ChunkStat, and of ChunkSync (client -> each replica: put what was written
+// to chunk id on disk, fdatasync, before fsync(2) or close(2) returns).
 struct ChunkIdReq {
   uint64_t id = 0;
   Status Valid() const;
