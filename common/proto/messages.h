@@ -424,8 +424,7 @@ struct LockRep {
   MSGPACK_DEFINE_MAP(type, start, end, pid)
 };
 // Client -> meta: drop every lock of (client, owner) on ino: record locks on
-// flush, flock locks on release. owner 0 with all_owners drops the client's
-// every lock on ino.
+// flush, flock locks on release.
 struct ReleaseLocksReq {
   uint64_t ino = 0;
   uint64_t client = 0;

@@ -1,1 +1,25 @@
-int main() { return 1; }
+// dosctl: the admin CLI. Human tables by default, --json for scripts.
+// Exit codes: 0 success, 1 a failed command, 2 a usage error.
+#include <iostream>
+
+#include "daemon/ctl/ctl.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dosctl: administer a dos cluster", "dosctl"};
+  app.fallthrough();  // --conf and --json may follow the subcommand
+  app.require_subcommand(1);
+  dos::ctl::Ctl ctl;
+  app.add_option("--conf", ctl.conf_path,
+                 "client config (default: $DOS_CONF, else /etc/dos/dos.conf)")
+      ->type_name("FILE");
+  app.add_flag("--json", ctl.json, "print JSON instead of tables");
+  dos::ctl::AddNodeCommands(&app, &ctl);
+  dos::ctl::AddFsCommands(&app, &ctl);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);  // prints help or the error
+    return rc == 0 ? 0 : 2;
+  }
+  return ctl.Run();
+}

@@ -1,8 +1,43 @@
 #include "daemon/meta/meta_service.h"
 
+#include "daemon/meta/meta_impl.h"
+#include "daemon/meta/schema.h"
+
 namespace dos::meta {
-// Placeholder until the meta service lands.
-Result<std::unique_ptr<MetaService>> MetaService::Open(zmq::context_t*, const MetaOptions&) {
-  return Status::Err(ENOSYS, "meta service not built yet");
+
+namespace {
+constexpr int kNodeCallTimeoutMs = 3000;
 }
+
+MetaServiceImpl::MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts,
+                                 std::unique_ptr<store::Db> db)
+    : opts_(opts),
+      db_(std::move(db)),
+      members_(db_.get(), opts.heartbeat_timeout_ms),
+      nodes_(
+          ctx, [this](const std::string& n) { return members_.AddrOf(n); }, kNodeCallTimeoutMs),
+      ns_(db_.get(), &nodes_, opts.chunk_size),
+      layout_(db_.get(), &members_, opts.default_repl) {
+  ns_.set_on_delete([this](uint64_t ino) { locks_.DropInode(ino); });
+}
+
+Status MetaServiceImpl::Start() {
+  if (Status s = Migrate(db_.get(), opts_.chunk_size); !s.ok()) return s;
+  if (Status s = members_.Load(); !s.ok()) return s;
+  return ns_.PurgeOrphans();
+}
+
+Result<std::unique_ptr<MetaService>> MetaService::Open(zmq::context_t* ctx,
+                                                       const MetaOptions& opts) {
+  if (opts.chunk_size == 0 || opts.chunk_size % proto::kBlockSize != 0)
+    return Status::Err(EINVAL, "chunk size must be a multiple of 64 KiB");
+  if (opts.default_repl == 0 || opts.default_repl > proto::kMaxReplicas)
+    return Status::Err(EINVAL, "default replication out of 1..16");
+  Result<std::unique_ptr<store::Db>> db = store::Db::Open(opts.db_path);
+  if (!db.ok()) return db.status();
+  auto svc = std::make_unique<MetaServiceImpl>(ctx, opts, std::move(*db));
+  if (Status s = svc->Start(); !s.ok()) return s;
+  return std::unique_ptr<MetaService>(std::move(svc));
+}
+
 }  // namespace dos::meta

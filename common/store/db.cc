@@ -1,0 +1,47 @@
+#include "common/store/db.h"
+
+namespace dos::store {
+
+Status SqliteStatus(int rc, const std::string& context) {
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return Status::Ok();
+    case SQLITE_CONSTRAINT:
+      return Status::Err(EEXIST, context + ": " + sqlite3_errstr(rc));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Err(EAGAIN, context + ": " + sqlite3_errstr(rc));
+    case SQLITE_FULL:
+      return Status::Err(ENOSPC, context + ": " + sqlite3_errstr(rc));
+    default:  // SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_IOERR and the rest
+      return Status::Err(EIO, context + ": " + sqlite3_errstr(rc));
+  }
+}
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Db> db(new Db(raw, path));  // closes raw even on failure
+  if (rc != SQLITE_OK) return SqliteStatus(rc, "open " + path);
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  Status s =
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  if (!s.ok()) return s;
+  return db;
+}
+
+Db::~Db() { sqlite3_close_v2(db_); }
+
+Status Db::Exec(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  std::string context = path_ + ": " + (err ? err : "exec");
+  sqlite3_free(err);
+  return SqliteStatus(rc, context);
+}
+
+}  // namespace dos::store

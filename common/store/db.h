@@ -1,0 +1,44 @@
+// Db: one RAII SQLite connection, opened with the pragmas every dos database
+// uses (WAL, synchronous=NORMAL, foreign_keys, a busy timeout).
+//
+// One connection per thread: a Db is not safe for concurrent use (it is
+// opened with SQLITE_OPEN_NOMUTEX). SqliteStatus() is the one place where a
+// SQLite result code becomes an errno.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace dos::store {
+
+// SQLite result code -> Status: constraint EEXIST, busy/locked EAGAIN, full
+// ENOSPC, corrupt/notadb EIO, everything else EIO. SQLITE_OK, _ROW and _DONE
+// are OK.
+Status SqliteStatus(int rc, const std::string& context);
+
+class Db {
+ public:
+  // Opens path, creating the file if absent, and applies the pragmas.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  sqlite3* handle() const { return db_; }
+  const std::string& path() const { return path_; }
+  // Runs one or more statements that return no rows.
+  Status Exec(const std::string& sql);
+  int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+  int Changes() const { return sqlite3_changes(db_); }
+
+ private:
+  Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace dos::store

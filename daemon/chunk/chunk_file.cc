@@ -1,0 +1,270 @@
+#include "daemon/chunk/chunk_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/crc32c.h"
+#include "common/proto/messages.h"
+
+namespace dos::chunk {
+
+namespace {
+
+constexpr uint64_t kBs = proto::kBlockSize;
+constexpr uint64_t kHeaderSize = sizeof(CrcHeader);
+
+uint64_t Blocks(uint64_t len) { return (len + kBs - 1) / kBs; }
+
+// CRC32C of n zero bytes (n <= kBs).
+uint32_t ZeroCrc(uint64_t n) {
+  static const std::string zeros(kBs, '\0');
+  static const uint32_t full = Crc32c(zeros.data(), kBs);
+  return n == kBs ? full : Crc32c(zeros.data(), n);
+}
+
+Status PreadAll(int fd, char* buf, size_t n, uint64_t off, const std::string& what,
+                size_t* got) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pread(fd, buf + done, n - done, static_cast<off_t>(off + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return PosixError("read " + what, errno);
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  *got = done;
+  return Status::Ok();
+}
+
+Status PwriteAll(int fd, const char* buf, size_t n, uint64_t off, const std::string& what) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pwrite(fd, buf + done, n - done, static_cast<off_t>(off + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return PosixError("write " + what, errno);
+    done += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+// CRCs of blocks [first, first+count) from the sidecar; EIO if it is short.
+Status LoadCrcs(const ChunkFiles& f, uint64_t first, uint64_t count, std::vector<uint32_t>* out) {
+  out->assign(count, 0);
+  if (count == 0) return Status::Ok();
+  size_t got = 0;
+  size_t bytes = count * sizeof(uint32_t);
+  Status s = PreadAll(f.crc.get(), reinterpret_cast<char*>(out->data()), bytes,
+                      kHeaderSize + first * sizeof(uint32_t), f.name + " crc", &got);
+  if (!s.ok()) return s;
+  if (got != bytes)
+    return Status::Err(EIO, f.name + ": crc sidecar too short for block " +
+                                std::to_string(first + got / sizeof(uint32_t)));
+  return Status::Ok();
+}
+
+Status StoreCrcs(const ChunkFiles& f, uint64_t first, const std::vector<uint32_t>& crcs) {
+  return PwriteAll(f.crc.get(), reinterpret_cast<const char*>(crcs.data()),
+                   crcs.size() * sizeof(uint32_t), kHeaderSize + first * sizeof(uint32_t),
+                   f.name + " crc");
+}
+
+Status CrcMismatch(const ChunkFiles& f, uint64_t block) {
+  return Status::Err(EIO, f.name + ": CRC32C mismatch in block " + std::to_string(block) +
+                              " (bytes " + std::to_string(block * kBs) + "..)");
+}
+
+// Reads the existing bytes of block b (up to the chunk's end) into buf and
+// checks them against expect.
+Status ReadOldBlock(const ChunkFiles& f, uint64_t b, uint32_t expect, std::string* buf) {
+  uint64_t n = std::min(kBs, f.length - b * kBs);
+  size_t got = 0;
+  Status s = PreadAll(f.data.get(), buf->data(), n, b * kBs, f.name, &got);
+  if (!s.ok()) return s;
+  if (got != n) return Status::Err(EIO, f.name + ": short read in block " + std::to_string(b));
+  if (Crc32c(buf->data(), n) != expect) return CrcMismatch(f, b);
+  return Status::Ok();
+}
+
+Status WriteHeader(const ChunkFiles& f) {
+  return PwriteAll(f.crc.get(), reinterpret_cast<const char*>(&f.header), kHeaderSize,
+                   0, f.name + " crc header");
+}
+
+Status ReadHeader(ChunkFiles* f) {
+  size_t got = 0;
+  Status s = PreadAll(f->crc.get(), reinterpret_cast<char*>(&f->header), kHeaderSize, 0,
+                      f->name + " crc header", &got);
+  if (!s.ok()) return s;
+  if (got != kHeaderSize || f->header.magic != kCrcMagic || f->header.format != kCrcFormat)
+    return Status::Err(EIO, f->name + ": bad crc sidecar header");
+  return Status::Ok();
+}
+
+Status FileLength(ChunkFiles* f) {
+  struct stat st;
+  if (fstat(f->data.get(), &st) != 0) return PosixError("stat " + f->name, errno);
+  f->length = static_cast<uint64_t>(st.st_size);
+  return Status::Ok();
+}
+
+// Makes a new chunk: the sidecar first, so a data file never lacks one.
+Status CreateChunk(const std::string& data_path, const std::string& crc_path, uint64_t version,
+                   ChunkFiles* f) {
+  const int flags = O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC;
+  f->crc = Fd(open(crc_path.c_str(), flags, 0644));
+  if (!f->crc.valid() && errno == ENOENT) {
+    // The chunk's subfolder is made on first use.
+    std::string dir = crc_path.substr(0, crc_path.rfind('/'));
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return PosixError("mkdir " + dir, errno);
+    f->crc = Fd(open(crc_path.c_str(), flags, 0644));
+  }
+  if (!f->crc.valid()) return PosixError("create " + crc_path, errno);
+  f->header = CrcHeader{};
+  f->header.version = version;
+  if (Status s = WriteHeader(*f); !s.ok()) return s;
+  f->data = Fd(open(data_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!f->data.valid()) return PosixError("create " + data_path, errno);
+  f->created = true;
+  f->length = 0;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PosixError(const std::string& context, int err) { return Status::Err(err, context); }
+
+Fd::~Fd() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Status OpenChunk(const std::string& data_path, const std::string& crc_path, OpenMode mode,
+                 uint64_t version, ChunkFiles* f) {
+  int flags = (mode == OpenMode::kRead ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  f->data = Fd(open(data_path.c_str(), flags));
+  if (!f->data.valid()) {
+    if (errno == ENOENT && mode == OpenMode::kCreate)
+      return CreateChunk(data_path, crc_path, version, f);
+    if (errno == ENOENT) return Status::Err(ENOENT, f->name + " not on this node");
+    return PosixError("open " + data_path, errno);
+  }
+  f->crc = Fd(open(crc_path.c_str(), flags));
+  if (!f->crc.valid()) {
+    if (errno == ENOENT) return Status::Err(EIO, f->name + ": crc sidecar missing");
+    return PosixError("open " + crc_path, errno);
+  }
+  if (Status s = ReadHeader(f); !s.ok()) return s;
+  return FileLength(f);
+}
+
+Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t min_len) {
+  const uint64_t old_len = f->length;
+  const uint64_t end = off + data.size();
+  const uint64_t new_len = std::max({old_len, data.empty() ? 0 : end, min_len});
+  if (data.empty() && new_len == old_len) return Status::Ok();
+  if (data.empty()) off = new_len;  // nothing written: only the tail grows
+  const uint64_t b0 = std::min(off, old_len) / kBs;
+  const uint64_t b1 = (new_len - 1) / kBs;
+  std::vector<uint32_t> old_crcs;
+  uint64_t old_blocks = Blocks(old_len);
+  if (Status s = LoadCrcs(*f, b0, old_blocks > b0 ? old_blocks - b0 : 0, &old_crcs); !s.ok())
+    return s;
+  std::vector<uint32_t> crcs(b1 - b0 + 1);
+  std::string buf;
+  for (uint64_t b = b0; b <= b1; ++b) {
+    const uint64_t bs = b * kBs, be = std::min(bs + kBs, new_len);
+    const bool covered = !data.empty() && off <= bs && be <= end;
+    const bool untouched = data.empty() || be <= off || bs >= end;
+    if (covered) {
+      crcs[b - b0] = Crc32c(data.data() + (bs - off), be - bs);
+    } else if (bs >= old_len && untouched) {
+      crcs[b - b0] = ZeroCrc(be - bs);
+    } else {
+      buf.assign(be - bs, '\0');
+      if (bs < old_len) {
+        if (Status s = ReadOldBlock(*f, b, old_crcs[b - b0], &buf); !s.ok()) return s;
+      }
+      if (!untouched) {
+        uint64_t from = std::max(bs, off), to = std::min(be, end);
+        std::memcpy(buf.data() + (from - bs), data.data() + (from - off), to - from);
+      }
+      crcs[b - b0] = Crc32c(buf.data(), buf.size());
+    }
+  }
+  if (!data.empty()) {
+    if (Status s = PwriteAll(f->data.get(), data.data(), data.size(), off, f->name); !s.ok())
+      return s;
+  }
+  if (new_len > std::max(old_len, data.empty() ? 0 : end)) {
+    if (ftruncate(f->data.get(), static_cast<off_t>(new_len)) != 0)
+      return PosixError("extend " + f->name, errno);
+  }
+  f->length = new_len;
+  return StoreCrcs(*f, b0, crcs);
+}
+
+Status Shrink(ChunkFiles* f, uint64_t len) {
+  std::vector<uint32_t> crc;
+  const uint64_t b = len / kBs;
+  const bool partial = len % kBs != 0;
+  if (partial) {
+    if (Status s = LoadCrcs(*f, b, 1, &crc); !s.ok()) return s;
+    std::string buf(kBs, '\0');
+    if (Status s = ReadOldBlock(*f, b, crc[0], &buf); !s.ok()) return s;
+    crc[0] = Crc32c(buf.data(), len - b * kBs);
+  }
+  if (ftruncate(f->data.get(), static_cast<off_t>(len)) != 0)
+    return PosixError("truncate " + f->name, errno);
+  f->length = len;
+  if (partial) {
+    if (Status s = StoreCrcs(*f, b, crc); !s.ok()) return s;
+  }
+  off_t crc_len = static_cast<off_t>(kHeaderSize + Blocks(len) * sizeof(uint32_t));
+  if (ftruncate(f->crc.get(), crc_len) != 0) return PosixError("truncate " + f->name + " crc", errno);
+  return Status::Ok();
+}
+
+Status ReadBlocks(const ChunkFiles& f, uint64_t off, uint64_t len, std::string* out,
+                  size_t* skip) {
+  out->clear();
+  *skip = 0;
+  if (off >= f.length || len == 0) return Status::Ok();
+  const uint64_t end = std::min(f.length, off + len);
+  const uint64_t b0 = off / kBs, b1 = (end - 1) / kBs;
+  const uint64_t from = b0 * kBs, to = std::min(f.length, (b1 + 1) * kBs);
+  std::vector<uint32_t> crcs;
+  if (Status s = LoadCrcs(f, b0, b1 - b0 + 1, &crcs); !s.ok()) return s;
+  out->resize(to - from);
+  size_t got = 0;
+  if (Status s = PreadAll(f.data.get(), out->data(), out->size(), from, f.name, &got); !s.ok())
+    return s;
+  if (got != out->size()) return Status::Err(EIO, f.name + ": short read at " + std::to_string(from + got));
+  for (uint64_t b = b0; b <= b1; ++b) {
+    const char* p = out->data() + (b - b0) * kBs;
+    uint64_t n = std::min(kBs, to - b * kBs);
+    if (Crc32c(p, n) != crcs[b - b0]) return CrcMismatch(f, b);
+  }
+  *skip = off - from;
+  out->resize(end - from);
+  return Status::Ok();
+}
+
+Status RaiseVersion(ChunkFiles* f, uint64_t version) {
+  if (version <= f->header.version) return Status::Ok();
+  f->header.version = version;
+  return WriteHeader(*f);
+}
+
+}  // namespace dos::chunk

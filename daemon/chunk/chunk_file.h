@@ -1,0 +1,68 @@
+// The two files of one chunk (data and CRC sidecar) and the block arithmetic
+// on them. Internal to ChunkStore: the caller holds the chunk's lock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "daemon/chunk/chunk_store.h"
+
+namespace dos::chunk {
+
+// The one place a syscall's errno becomes a Status: "what: strerror" keeps
+// the errno (ENOSPC stays ENOSPC).
+Status PosixError(const std::string& context, int err);
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd();
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+enum class OpenMode { kRead, kWrite, kCreate };
+
+// An open chunk. name is "chunk <id as %016x>" for messages.
+struct ChunkFiles {
+  std::string name;
+  Fd data;
+  Fd crc;
+  CrcHeader header;
+  uint64_t length = 0;  // bytes of the data file
+  bool created = false;
+};
+
+// Opens (kCreate: creates if absent, with version) the chunk's files.
+// ENOENT if absent and not kCreate; EIO for a bad or missing sidecar.
+Status OpenChunk(const std::string& data_path, const std::string& crc_path, OpenMode mode,
+                 uint64_t version, ChunkFiles* f);
+
+// Writes data at off (data may be empty) and makes the chunk at least
+// min_len bytes long; updates the CRC of every block whose bytes changed,
+// after checking the old CRC of each block it only partly rewrites.
+Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t min_len);
+
+// Cuts the chunk to len < f->length, fixing the CRC of the new last block.
+Status Shrink(ChunkFiles* f, uint64_t len);
+
+// Reads the whole blocks holding [off, off+len) (clipped to the chunk's end)
+// into *out, each checked against its CRC (EIO naming the block on mismatch).
+// *skip is where off lies in *out.
+Status ReadBlocks(const ChunkFiles& f, uint64_t off, uint64_t len, std::string* out,
+                  size_t* skip);
+
+// Raises the stored version to version if it is higher.
+Status RaiseVersion(ChunkFiles* f, uint64_t version);
+
+}  // namespace dos::chunk

@@ -1,0 +1,157 @@
+#include "daemon/chunk/chunk_store.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+
+#include "daemon/chunk/chunk_file.h"
+
+namespace dos::chunk {
+
+namespace {
+
+std::string Hex16(uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string SubDir(uint64_t id) {
+  char buf[3];
+  std::snprintf(buf, sizeof(buf), "%02x", static_cast<unsigned>(id & 0xff));
+  return buf;
+}
+
+std::string ChunkName(uint64_t id) { return "chunk " + Hex16(id); }
+
+Status MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return PosixError("stat " + path, errno);
+    if (!S_ISDIR(st.st_mode)) return Status::Err(ENOTDIR, path + " is not a directory");
+    return Status::Ok();
+  }
+  return PosixError("mkdir " + path, errno);
+}
+
+uint64_t CountChunks(const std::string& dir) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->path().extension() == ".chunk") ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& root) {
+  if (Status s = MakeDir(root); !s.ok()) return s;
+  std::string chunks = root + "/chunks";
+  if (Status s = MakeDir(chunks); !s.ok()) return s;
+  if (access(chunks.c_str(), W_OK) != 0) return PosixError(chunks + " is not writable", errno);
+  std::unique_ptr<ChunkStore> store(new ChunkStore(root));
+  store->chunks_ = CountChunks(chunks);
+  return store;
+}
+
+std::string ChunkStore::ChunkPath(uint64_t id) const {
+  return root_ + "/chunks/" + SubDir(id) + "/" + Hex16(id) + ".chunk";
+}
+
+std::string ChunkStore::CrcPath(uint64_t id) const {
+  return root_ + "/chunks/" + SubDir(id) + "/" + Hex16(id) + ".crc";
+}
+
+Status ChunkStore::Write(uint64_t id, uint64_t version, uint64_t offset, std::string_view data) {
+  std::unique_lock lock(LockFor(id));
+  ChunkFiles f;
+  f.name = ChunkName(id);
+  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kCreate, version, &f);
+  if (!s.ok()) return s;
+  if (f.created) chunks_++;
+  if (s = RaiseVersion(&f, version); !s.ok()) return s;
+  return ApplyWrite(&f, offset, data, 0);
+}
+
+Status ChunkStore::Read(uint64_t id, uint64_t version, uint64_t offset, uint32_t length,
+                        std::string* out, size_t* skip) {
+  std::shared_lock lock(LockFor(id));
+  ChunkFiles f;
+  f.name = ChunkName(id);
+  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kRead, 0, &f);
+  if (!s.ok()) return s;
+  if (f.header.version < version)
+    return Status::Err(ESTALE, f.name + " is at version " + std::to_string(f.header.version) +
+                                   ", " + std::to_string(version) + " wanted");
+  return ReadBlocks(f, offset, length, out, skip);
+}
+
+Result<std::string> ChunkStore::Read(uint64_t id, uint64_t offset, uint32_t length,
+                                     uint64_t version) {
+  std::string buf;
+  size_t skip = 0;
+  if (Status s = Read(id, version, offset, length, &buf, &skip); !s.ok()) return s;
+  return buf.substr(skip);
+}
+
+Status ChunkStore::Truncate(uint64_t id, uint64_t version, uint64_t length) {
+  std::unique_lock lock(LockFor(id));
+  ChunkFiles f;
+  f.name = ChunkName(id);
+  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kCreate, version, &f);
+  if (!s.ok()) return s;
+  if (f.created) chunks_++;
+  if (s = RaiseVersion(&f, version); !s.ok()) return s;
+  if (length < f.length) return Shrink(&f, length);
+  return ApplyWrite(&f, length, {}, length);
+}
+
+Status ChunkStore::Delete(uint64_t id) {
+  std::unique_lock lock(LockFor(id));
+  // The data file defines existence: remove it first, then the sidecar.
+  if (unlink(ChunkPath(id).c_str()) != 0) {
+    if (errno == ENOENT) return Status::Err(ENOENT, ChunkName(id) + " not on this node");
+    return PosixError("delete " + ChunkPath(id), errno);
+  }
+  chunks_--;
+  if (unlink(CrcPath(id).c_str()) != 0 && errno != ENOENT)
+    return PosixError("delete " + CrcPath(id), errno);
+  return Status::Ok();
+}
+
+Result<ChunkStat> ChunkStore::Stat(uint64_t id) {
+  std::shared_lock lock(LockFor(id));
+  ChunkFiles f;
+  f.name = ChunkName(id);
+  if (Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kRead, 0, &f); !s.ok()) return s;
+  return ChunkStat{f.header.version, f.length};
+}
+
+Status ChunkStore::Sync(uint64_t id) {
+  std::shared_lock lock(LockFor(id));
+  ChunkFiles f;
+  f.name = ChunkName(id);
+  if (Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kRead, 0, &f); !s.ok()) return s;
+  if (fdatasync(f.data.get()) != 0) return PosixError("fdatasync " + f.name, errno);
+  if (fdatasync(f.crc.get()) != 0) return PosixError("fdatasync " + f.name + " crc", errno);
+  return Status::Ok();
+}
+
+StoreUsage ChunkStore::Usage() {
+  StoreUsage u;
+  u.chunks = chunks_.load();
+  struct statvfs vfs;
+  if (statvfs(root_.c_str(), &vfs) == 0) {
+    u.capacity = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+    u.used = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
+  }
+  return u;
+}
+
+}  // namespace dos::chunk

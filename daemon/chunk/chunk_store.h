@@ -1,0 +1,92 @@
+// ChunkStore: the chunk files of one node on its local disk. No network here.
+//
+// Layout under root (the node's data folder):
+//   root/chunks/<id & 0xff as %02x>/<id as %016x>.chunk   the bytes, sparse
+//   root/chunks/<id & 0xff as %02x>/<id as %016x>.crc     sidecar: CrcHeader,
+//       then one CRC32C (little-endian u32) per kBlockSize block of the chunk.
+// The CRC of a block covers exactly the bytes of that block that exist (the
+// last block may be short); holes are zeros and carry the CRC of zeros.
+//
+// Versions: a chunk keeps the highest version any write or truncate gave it.
+// A read asking for a newer version than the replica holds gets ESTALE (the
+// replica missed writes; read another one).
+//
+// Thread safety: every method may be called from any thread. One chunk is
+// guarded by a striped reader/writer lock (readers share it), so concurrent
+// writes to one chunk are serialized and a read never sees data whose CRC is
+// not written yet. Errors are Status with the syscall's errno (ENOSPC stays
+// ENOSPC); EIO names the chunk and block whose CRC does not match.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace dos::chunk {
+
+inline constexpr uint32_t kCrcMagic = 0x43534f44;  // "DOSC"
+inline constexpr uint32_t kCrcFormat = 1;
+
+// First bytes of a .crc file (little-endian, as the host).
+struct CrcHeader {
+  uint32_t magic = kCrcMagic;
+  uint32_t format = kCrcFormat;
+  uint64_t version = 0;
+};
+static_assert(sizeof(CrcHeader) == 16);
+
+struct ChunkStat {
+  uint64_t version = 0;
+  uint64_t length = 0;
+};
+
+struct StoreUsage {
+  uint64_t capacity = 0;
+  uint64_t used = 0;
+  uint64_t chunks = 0;
+};
+
+class ChunkStore {
+ public:
+  // Creates root/chunks if absent (its subfolders on first use); counts the
+  // chunks.
+  static Result<std::unique_ptr<ChunkStore>> Open(const std::string& root);
+  ChunkStore(const ChunkStore&) = delete;
+  ChunkStore& operator=(const ChunkStore&) = delete;
+
+  // Writes data at offset of chunk id, creating the chunk if absent. Bytes
+  // between the old end and offset read as zeros afterwards.
+  Status Write(uint64_t id, uint64_t version, uint64_t offset, std::string_view data);
+  // Reads up to length bytes at offset into *out (shorter past the end).
+  // *out starts at a block boundary (every block in it was checked); the
+  // wanted bytes are out->substr(*skip).
+  Status Read(uint64_t id, uint64_t version, uint64_t offset, uint32_t length, std::string* out,
+              size_t* skip);
+  // Convenience for tests: the wanted bytes only.
+  Result<std::string> Read(uint64_t id, uint64_t offset, uint32_t length, uint64_t version = 0);
+  // Cuts or extends (with zeros) chunk id to length; created if absent.
+  Status Truncate(uint64_t id, uint64_t version, uint64_t length);
+  Status Delete(uint64_t id);  // ENOENT if absent
+  Result<ChunkStat> Stat(uint64_t id);
+  Status Sync(uint64_t id);  // fdatasync of both files; ENOENT if absent
+  StoreUsage Usage();
+
+  std::string ChunkPath(uint64_t id) const;
+  std::string CrcPath(uint64_t id) const;
+
+ private:
+  explicit ChunkStore(std::string root) : root_(std::move(root)) {}
+  std::shared_mutex& LockFor(uint64_t id) { return locks_[(id * 0x9E3779B97F4A7C15ull) >> 56]; }
+
+  std::string root_;
+  std::atomic<uint64_t> chunks_{0};
+  std::array<std::shared_mutex, 256> locks_;  // striped by chunk id; leaf locks
+};
+
+}  // namespace dos::chunk

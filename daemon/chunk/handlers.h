@@ -1,0 +1,39 @@
+// Wire glue of the chunk service: decodes a request, calls ChunkStore,
+// forwards writes along the replica chain and encodes the reply.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/net/client.h"
+#include "common/net/server.h"
+#include "daemon/chunk/chunk_store.h"
+
+namespace dos::chunk {
+
+class ChunkHandlers {
+ public:
+  // store is not owned and must outlive this object.
+  ChunkHandlers(zmq::context_t* ctx, ChunkStore* store) : ctx_(ctx), store_(store) {}
+
+  // Registers kChunkWrite .. kChunkSync on lane of server.
+  void Register(net::Server* server, int lane);
+
+  Status Write(const proto::ChunkWriteReq& req, net::Message& in);
+  Status Read(const proto::ChunkReadReq& req, net::Message* out);
+
+ private:
+  // The cached client of the replica at addr (created on first use).
+  net::Client* Peer(const std::string& addr);
+  // Sends req's write to chain[0] with chain[1:] as its chain.
+  Status Forward(const proto::ChunkWriteReq& req, std::string_view data, uint32_t timeout_ms);
+
+  zmq::context_t* ctx_;
+  ChunkStore* store_;
+  std::mutex peers_mu_;  // guards peers_; a leaf lock
+  std::map<std::string, std::unique_ptr<net::Client>> peers_;
+};
+
+}  // namespace dos::chunk

@@ -1,0 +1,45 @@
+// The heartbeat a node sends meta every interval: who it is, where it
+// listens and how full its disk is. A background thread; Stop() (or the
+// destructor) ends it within one call timeout.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/net/client.h"
+#include "common/proto/messages.h"
+
+namespace dos {
+
+class Heartbeat {
+ public:
+  // fill() supplies the request each time (name, addr, usage...); it is
+  // called on the heartbeat thread.
+  Heartbeat(zmq::context_t* ctx, std::string meta, int interval_ms,
+            std::function<proto::HeartbeatReq()> fill);
+  ~Heartbeat();
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+
+  void Start();
+  void Stop();
+
+ private:
+  void Loop();
+  void SendOne();
+
+  net::Client client_;
+  int interval_ms_;
+  std::function<proto::HeartbeatReq()> fill_;
+  std::mutex mu_;  // guards stop_
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool failing_ = false;  // last heartbeat failed (log only on a change)
+  bool seen_ = false;     // a heartbeat has succeeded once
+  std::thread thread_;
+};
+
+}  // namespace dos

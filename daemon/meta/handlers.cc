@@ -1,0 +1,112 @@
+// The wire glue of meta: each op decoded (net::Typed checks Valid()), handed
+// to its part and encoded back. Nothing here decides anything.
+#include <cstdio>
+
+#include "daemon/meta/meta_impl.h"
+
+namespace dos::meta {
+
+namespace {
+using proto::Op;
+
+// Registers fn(const Req&, Rep*) -> Status for op. Errors that point to a
+// broken meta (EIO) are logged once here.
+template <typename Req, typename Rep, typename Fn>
+void On(net::Server* server, int lane, Op op, Fn fn) {
+  server->Register(op, lane,
+                   net::Typed<Req, Rep>(
+                       [op, fn](const Req& req, Rep* rep, net::Message&, net::Message*) -> Status {
+                         Status s = fn(req, rep);
+                         if (s.err() == EIO)
+                           fprintf(stderr, "meta: op %u: %s\n", static_cast<unsigned>(op),
+                                   s.ToString().c_str());
+                         return s;
+                       }));
+}
+}  // namespace
+
+Status MetaServiceImpl::Statfs(proto::StatfsRep* out) {
+  members_.Capacity(&out->total_bytes, &out->free_bytes);
+  Result<uint64_t> files = ns_.InodeCount();
+  if (!files.ok()) return files.status();
+  out->files = *files;
+  out->files_free = (1ull << 40) - *files;
+  return Status::Ok();
+}
+
+void MetaServiceImpl::Register(net::Server* server, int lane) {
+  using namespace proto;
+  auto* ns = &ns_;
+  On<LookupReq, EntryRep>(server, lane, Op::kLookup, [ns](auto& q, auto* r) {
+    return ns->Lookup(q.parent, q.name, &r->attr);
+  });
+  On<InoReq, AttrRep>(server, lane, Op::kGetattr,
+                      [ns](auto& q, auto* r) { return ns->Getattr(q.ino, &r->attr); });
+  On<SetattrReq, AttrRep>(server, lane, Op::kSetattr,
+                          [ns](auto& q, auto* r) { return ns->Setattr(q, &r->attr); });
+  On<MknodReq, EntryRep>(server, lane, Op::kMknod,
+                         [ns](auto& q, auto* r) { return ns->Mknod(q, &r->attr); });
+  On<MkdirReq, EntryRep>(server, lane, Op::kMkdir,
+                         [ns](auto& q, auto* r) { return ns->Mkdir(q, &r->attr); });
+  On<RemoveReq, Empty>(server, lane, Op::kUnlink,
+                       [ns](auto& q, auto*) { return ns->Unlink(q.parent, q.name); });
+  On<RemoveReq, Empty>(server, lane, Op::kRmdir,
+                       [ns](auto& q, auto*) { return ns->Rmdir(q.parent, q.name); });
+  On<SymlinkReq, EntryRep>(server, lane, Op::kSymlink,
+                           [ns](auto& q, auto* r) { return ns->Symlink(q, &r->attr); });
+  On<InoReq, ReadlinkRep>(server, lane, Op::kReadlink,
+                          [ns](auto& q, auto* r) { return ns->Readlink(q.ino, &r->target); });
+  On<LinkReq, EntryRep>(server, lane, Op::kLink,
+                        [ns](auto& q, auto* r) { return ns->Link(q, &r->attr); });
+  On<RenameReq, Empty>(server, lane, Op::kRename, [ns](auto& q, auto*) { return ns->Rename(q); });
+  On<ReaddirReq, ReaddirRep>(server, lane, Op::kReaddir,
+                             [ns](auto& q, auto* r) { return ns->Readdir(q, r); });
+  On<Empty, StatfsRep>(server, lane, Op::kStatfs, [this](auto&, auto* r) { return Statfs(r); });
+  On<SetxattrReq, Empty>(server, lane, Op::kSetxattr,
+                         [ns](auto& q, auto*) { return ns->Setxattr(q); });
+  On<XattrNameReq, XattrRep>(server, lane, Op::kGetxattr, [ns](auto& q, auto* r) {
+    return ns->Getxattr(q.ino, q.name, &r->value);
+  });
+  On<InoReq, ListxattrRep>(server, lane, Op::kListxattr,
+                           [ns](auto& q, auto* r) { return ns->Listxattr(q.ino, &r->names); });
+  On<XattrNameReq, Empty>(server, lane, Op::kRemovexattr,
+                          [ns](auto& q, auto*) { return ns->Removexattr(q.ino, q.name); });
+  On<OpenReq, OpenRep>(server, lane, Op::kOpen, [ns](auto& q, auto* r) { return ns->Open(q, r); });
+  On<ReleaseReq, Empty>(server, lane, Op::kRelease,
+                        [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
+  RegisterLayout(server, lane);
+}
+
+void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
+  using namespace proto;
+  auto* ns = &ns_;
+  auto* layout = &layout_;
+  auto* locks = &locks_;
+  auto* members = &members_;
+  On<ChunkListReq, ChunkListRep>(server, lane, Op::kChunkList,
+                                 [layout](auto& q, auto* r) { return layout->ChunkList(q, r); });
+  On<ChunkAllocReq, ChunkAllocRep>(server, lane, Op::kChunkAlloc,
+                                   [layout](auto& q, auto* r) { return layout->ChunkAlloc(q, r); });
+  On<CommitWriteReq, AttrRep>(server, lane, Op::kCommitWrite,
+                              [ns](auto& q, auto* r) { return ns->CommitWrite(q, &r->attr); });
+  On<SetReplReq, Empty>(server, lane, Op::kSetRepl,
+                        [ns](auto& q, auto*) { return ns->SetRepl(q.ino, q.repl); });
+  On<LockReq, LockRep>(server, lane, Op::kGetlk, [locks](auto& q, auto* r) {
+    locks->Getlk(q, r);
+    return Status::Ok();
+  });
+  On<LockReq, Empty>(server, lane, Op::kSetlk, [locks](auto& q, auto*) { return locks->Setlk(q); });
+  On<ReleaseLocksReq, Empty>(server, lane, Op::kReleaseLocks, [locks](auto& q, auto*) {
+    locks->Release(q.ino, q.client, q.owner, q.is_flock);
+    return Status::Ok();
+  });
+  On<HeartbeatReq, Empty>(server, lane, Op::kHeartbeat,
+                          [members](auto& q, auto*) { return members->Heartbeat(q); });
+  On<Empty, NodeListRep>(server, lane, Op::kNodeList, [members](auto&, auto* r) {
+    r->nodes = members->Nodes();
+    return Status::Ok();
+  });
+  On<Empty, Empty>(server, lane, Op::kPing, [](auto&, auto*) { return Status::Ok(); });
+}
+
+}  // namespace dos::meta

@@ -1,0 +1,38 @@
+// Layout: which chunks a file has and where their replicas live; new chunks
+// are placed here (placement.h) on UP nodes (membership.h).
+// Not thread-safe: used from the meta thread only.
+#pragma once
+
+#include <random>
+
+#include "common/proto/messages.h"
+#include "common/store/db.h"
+#include "daemon/meta/membership.h"
+
+namespace dos::meta {
+
+class Layout {
+ public:
+  Layout(store::Db* db, Membership* members, uint32_t default_repl)
+      : db_(db), members_(members), default_repl_(default_repl), rng_(std::random_device()()) {}
+
+  // Chunks of ino in [first, first+count) that exist, with their replicas
+  // (UP nodes first). ENOENT.
+  Status ChunkList(const proto::ChunkListReq& req, proto::ChunkListRep* out);
+  // The chunk at index, placed now if new on min(repl, UP nodes) nodes.
+  // ENOSPC if no UP node can take it, EISDIR/EINVAL if ino is not a regular
+  // file, EFBIG past the largest offset.
+  Status ChunkAlloc(const proto::ChunkAllocReq& req, proto::ChunkAllocRep* out);
+
+ private:
+  // Fills out->replicas of chunk out->id.
+  Status FillReplicas(proto::ChunkInfo* out);
+  Status Place(uint64_t ino, uint32_t repl, uint64_t chunk_size, proto::ChunkInfo* out);
+
+  store::Db* db_;
+  Membership* members_;
+  uint32_t default_repl_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace dos::meta

@@ -1,0 +1,37 @@
+// MetaServiceImpl: owns the database and the parts of meta; meta_service.cc
+// opens it, handlers.cc puts its operations on the wire. Private to
+// daemon/meta.
+#pragma once
+
+#include <memory>
+
+#include "common/store/db.h"
+#include "daemon/meta/layout.h"
+#include "daemon/meta/locks.h"
+#include "daemon/meta/membership.h"
+#include "daemon/meta/meta_service.h"
+#include "daemon/meta/namespace.h"
+#include "daemon/meta/node_client.h"
+
+namespace dos::meta {
+
+class MetaServiceImpl : public MetaService {
+ public:
+  MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts, std::unique_ptr<store::Db> db);
+  Status Start();  // schema, known nodes, orphan purge
+  void Register(net::Server* server, int lane) override;
+
+ private:
+  void RegisterLayout(net::Server* server, int lane);  // layout, locks, membership
+  Status Statfs(proto::StatfsRep* out);
+
+  MetaOptions opts_;
+  std::unique_ptr<store::Db> db_;
+  Membership members_;
+  NodeClient nodes_;
+  Namespace ns_;
+  Layout layout_;
+  Locks locks_;
+};
+
+}  // namespace dos::meta

@@ -1,0 +1,55 @@
+// NodeClient: NodeOps over ZeroMQ. One net::Client per node endpoint, made on
+// first use. Truncations are synchronous (all nodes at once, within timeout_ms);
+// deletions go to a background thread so that the meta thread never waits
+// on a dead node for them. Failures are logged to stderr, never returned.
+//
+// Thread safety: Truncate/Delete from one thread (meta's); the deleter thread
+// shares clients_ under mu_. Lock order: mu_ only.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/net/client.h"
+#include "daemon/meta/node_ops.h"
+
+namespace dos::meta {
+
+class NodeClient : public NodeOps {
+ public:
+  // resolve gives the endpoint of a node name ("" if unknown); called on the
+  // caller's thread only.
+  using Resolve = std::function<std::string(const std::string& node)>;
+  NodeClient(zmq::context_t* ctx, Resolve resolve, int timeout_ms);
+  ~NodeClient() override;  // finishes no queued deletes: they are best effort
+
+  void Truncate(uint64_t id, uint64_t version, uint64_t length,
+                const std::vector<std::string>& nodes) override;
+  void Delete(uint64_t id, const std::vector<std::string>& nodes) override;
+
+ private:
+  struct Job {
+    uint64_t id;
+    std::string node;
+    std::string addr;
+  };
+  net::Client* ClientFor(const std::string& addr);
+  void DeleteLoop();
+
+  zmq::context_t* ctx_;
+  Resolve resolve_;
+  int timeout_ms_;
+  std::mutex mu_;  // guards clients_, jobs_, stop_
+  std::condition_variable cv_;
+  std::map<std::string, std::unique_ptr<net::Client>> clients_;
+  std::deque<Job> jobs_;
+  bool stop_ = false;
+  std::thread deleter_;
+};
+
+}  // namespace dos::meta

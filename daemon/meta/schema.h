@@ -1,0 +1,27 @@
+// The meta database's tables, created and migrated by PRAGMA user_version.
+//
+// inodes    one row per file, directory, symlink or node; `parent` is kept for
+//           directories only (the walk that refuses a rename into a subtree);
+//           repl 0 means "the cluster default"; target holds a symlink's path.
+// dentries  (parent, name) -> ino; the rowid is the readdir cookie.
+// chunks    (ino, idx) -> chunk id and version; ids are never reused
+//           (settings.next_chunk_id only grows).
+// replicas  which node holds which chunk.
+// xattrs    (ino, name) -> value.
+// nodes     every node that ever sent a heartbeat, so meta knows them after a
+//           restart.
+// settings  key -> value.
+#pragma once
+
+#include "common/store/db.h"
+
+namespace dos::meta {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Brings db up to kSchemaVersion, creating the root directory (inode 1,
+// 040755, uid 0, gid 0) with the first version. EIO for a database newer than
+// this build.
+Status Migrate(store::Db* db, uint64_t chunk_size);
+
+}  // namespace dos::meta

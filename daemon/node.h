@@ -1,0 +1,59 @@
+// One dosd: the services this node runs, its server and its heartbeat, in
+// start order. Owned by main(); Stop() undoes Start() in reverse.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "daemon/chunk/chunk_service.h"
+#include "daemon/heartbeat.h"
+#include "daemon/meta/meta_service.h"
+
+namespace dos {
+
+struct NodeOptions {
+  std::string name;
+  std::string listen;  // endpoint to bind, also the one advertised
+  std::string data;    // data folder: chunks/, meta/
+  std::string meta;    // meta's endpoint (own listen with run_meta)
+  bool run_meta = false;
+  int heartbeat_ms = 1000;
+  int heartbeat_timeout_ms = 10000;
+  uint32_t repl = 3;
+  uint64_t chunk_size = proto::kDefaultChunkSize;
+};
+
+inline constexpr int kMetaLane = 0;   // exactly one thread: meta is serial
+inline constexpr int kChunkLane = 1;  // wide: a write may wait on the next replica
+inline constexpr int kChunkThreads = 8;
+
+class Node {
+ public:
+  explicit Node(NodeOptions opts) : opts_(std::move(opts)) {}
+  ~Node() { Stop(); }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Prepares the data folder, opens the services, binds and starts serving
+  // and heartbeats. Errors name what failed (EADDRINUSE for a taken port).
+  Status Start();
+  void Stop();
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  Status OpenServices();
+  proto::HeartbeatReq MakeHeartbeat();
+
+  NodeOptions opts_;
+  std::string endpoint_;
+  // Destroyed bottom-up: the heartbeat and server stop before the services
+  // they call, and everything with a socket before the context.
+  zmq::context_t ctx_;
+  std::unique_ptr<meta::MetaService> meta_;
+  std::unique_ptr<chunk::ChunkService> chunk_;
+  std::unique_ptr<net::Server> server_;
+  std::unique_ptr<Heartbeat> heartbeat_;
+};
+
+}  // namespace dos

@@ -1,0 +1,231 @@
+#include "fuse/data.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <future>
+#include <utility>
+#include <vector>
+
+namespace dos::fs {
+
+namespace {
+
+// Runs every task, in parallel when there is more than one, and returns the
+// first failure (all tasks have finished by then).
+Status RunAll(std::vector<std::function<Status()>>& tasks) {
+  if (tasks.size() == 1) return Guard(tasks[0]);
+  std::vector<std::future<Status>> futs;
+  futs.reserve(tasks.size());
+  for (auto& t : tasks) futs.push_back(std::async(std::launch::async, [&t] { return Guard(t); }));
+  Status first;
+  for (auto& f : futs) {
+    Status s = f.get();
+    if (first.ok() && !s.ok()) first = s;
+  }
+  return first;
+}
+
+struct Piece {
+  uint64_t index;   // chunk index
+  uint64_t offset;  // within the chunk
+  size_t pos;       // within the caller's buffer
+  size_t len;
+};
+
+std::vector<Piece> Split(uint64_t off, size_t size, uint64_t chunk_size) {
+  std::vector<Piece> pieces;
+  size_t pos = 0;
+  while (pos < size) {
+    uint64_t at = off + pos;
+    uint64_t in = at % chunk_size;
+    size_t len = static_cast<size_t>(std::min<uint64_t>(chunk_size - in, size - pos));
+    pieces.push_back({at / chunk_size, in, pos, len});
+    pos += len;
+  }
+  return pieces;
+}
+
+Result<proto::ChunkInfo> ChunkForWrite(Fs& fs, FileState& st, uint64_t index) {
+  if (auto c = st.CachedChunk(index)) return *c;
+  proto::ChunkAllocReq req{st.ino(), index};
+  proto::ChunkAllocRep rep;
+  if (Status s = fs.cluster->Meta(proto::Op::kChunkAlloc, req, &rep); !s.ok()) return s;
+  if (rep.chunk.replicas.empty()) return Status::Err(EIO, "chunk placed on no replica");
+  st.CacheChunk(rep.chunk);
+  return rep.chunk;
+}
+
+Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::string_view data) {
+  proto::ChunkWriteReq req;
+  req.id = c.id;
+  req.version = c.version;
+  req.offset = offset;
+  // Any replica may head the chain; a suspect one does not.
+  std::vector<proto::Replica> order = fs.cluster->Ordered(c.replicas);
+  if (order.empty()) return Status::Err(EIO, "chunk has no replica");
+  for (size_t i = 1; i < order.size(); ++i) req.chain.push_back(order[i].addr);
+  proto::Empty rep;
+  Status s =
+      fs.cluster->Node(order[0].addr)
+          .Call(proto::Op::kChunkWrite, req, &rep, fs.cluster->timeout_ms(), data, nullptr, true);
+  fs.cluster->NoteResult(order[0].addr, s);
+  return s;
+}
+
+Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data) {
+  Status s;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto c = ChunkForWrite(fs, st, p.index);
+    if (!c.ok()) return c.status();
+    s = WriteChunk(fs, *c, p.offset, data);
+    if (s.ok()) {
+      st.Wrote(*c, p.index * st.chunk_size() + p.offset + data.size(), NowNs());
+      return s;
+    }
+    if (s.err() == ENOSPC || s.err() == EDQUOT) return s;
+    st.ForgetChunk(p.index);  // maybe stale (moved replicas, new version): ask meta again
+  }
+  return s;
+}
+
+// Makes sure the layout cache holds every existing chunk of [first, last];
+// indexes still missing afterwards are holes.
+Status LoadLayout(Fs& fs, FileState& st, uint64_t first, uint64_t last) {
+  bool all = true;
+  for (uint64_t i = first; i <= last && all; ++i) all = st.CachedChunk(i).has_value();
+  if (all) return Status::Ok();
+  proto::ChunkListReq req;
+  req.ino = st.ino();
+  req.first = first;
+  req.count = static_cast<uint32_t>(
+      std::min<uint64_t>(proto::kMaxChunkList, std::max<uint64_t>(last - first + 1, 16)));
+  proto::ChunkListRep rep;
+  if (Status s = fs.cluster->Meta(proto::Op::kChunkList, req, &rep); !s.ok()) return s;
+  for (const auto& c : rep.chunks) st.CacheChunk(c);
+  return Status::Ok();
+}
+
+// Reads one piece into dst (zeroed beforehand): replicas in order, the next
+// one on any error. EIO when all fail.
+Status ReadPiece(Fs& fs, const proto::ChunkInfo& c, const Piece& p, char* dst) {
+  Status last = Status::Err(EIO, "chunk has no replica");
+  for (const auto& r : fs.cluster->Ordered(c.replicas)) {
+    proto::ChunkReadReq req{c.id, c.version, p.offset, static_cast<uint32_t>(p.len)};
+    proto::Empty rep;
+    std::string data;
+    last = fs.cluster->Node(r.addr).Call(proto::Op::kChunkRead, req, &rep, fs.cluster->timeout_ms(),
+                                         {}, &data);
+    fs.cluster->NoteResult(r.addr, last);
+    if (last.ok()) {
+      std::memcpy(dst, data.data(), std::min(data.size(), p.len));
+      return last;
+    }
+  }
+  return last;
+}
+
+}  // namespace
+
+Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data) {
+  std::vector<Piece> pieces = Split(off, data.size(), st.chunk_size());
+  std::vector<std::function<Status()>> tasks;
+  for (const Piece& p : pieces)
+    tasks.push_back(
+        [&fs, &st, p, data] { return WritePiece(fs, st, p, data.substr(p.pos, p.len)); });
+  if (tasks.empty()) return Status::Ok();
+  return DataError(RunAll(tasks));
+}
+
+Status ReadData(Fs& fs, FileState& st, uint64_t off, size_t size, std::string* out) {
+  out->clear();
+  uint64_t known = st.KnownSize();
+  if (off >= known) return Status::Ok();
+  size = static_cast<size_t>(std::min<uint64_t>(size, known - off));
+  out->assign(size, '\0');
+  if (size == 0) return Status::Ok();
+  uint64_t cs = st.chunk_size();
+  std::vector<Piece> pieces = Split(off, size, cs);
+  Status s = LoadLayout(fs, st, pieces.front().index, pieces.back().index);
+  if (!s.ok()) return DataError(s);
+  std::vector<std::function<Status()>> tasks;
+  for (const Piece& p : pieces) {
+    tasks.push_back([&fs, &st, p, out] {
+      auto c = st.CachedChunk(p.index);
+      if (!c) return Status::Ok();  // a hole
+      Status rs = ReadPiece(fs, *c, p, out->data() + p.pos);
+      if (rs.ok()) return rs;
+      // The cached layout may be stale (replicas moved): ask meta once more.
+      st.ForgetChunk(p.index);
+      if (Status ls = LoadLayout(fs, st, p.index, p.index); !ls.ok()) return ls;
+      auto fresh = st.CachedChunk(p.index);
+      if (!fresh) return Status::Ok();  // gone: truncated meanwhile
+      return ReadPiece(fs, *fresh, p, out->data() + p.pos);
+    });
+  }
+  return DataError(RunAll(tasks));
+}
+
+Status SyncDirty(Fs& fs, FileState& st) {
+  std::vector<proto::ChunkInfo> dirty = st.TakeDirty();
+  if (dirty.empty()) return Status::Ok();
+  // One task per (chunk, replica), all in parallel.
+  std::vector<std::pair<size_t, std::string>> targets;
+  for (size_t i = 0; i < dirty.size(); ++i)
+    for (const auto& r : dirty[i].replicas) targets.emplace_back(i, r.addr);
+  std::vector<Status> results(targets.size());
+  std::vector<std::function<Status()>> tasks;
+  for (size_t k = 0; k < targets.size(); ++k) {
+    tasks.push_back([&fs, &dirty, &targets, &results, k] {
+      const auto& [i, addr] = targets[k];
+      if (fs.cluster->Suspect(addr)) {
+        results[k] = Status::Err(ETIMEDOUT, addr + " did not answer lately");
+        return Status::Ok();
+      }
+      proto::Empty rep;
+      Status s = fs.cluster->Node(addr).Call(proto::Op::kChunkSync, proto::ChunkIdReq{dirty[i].id},
+                                             &rep, fs.cluster->timeout_ms());
+      fs.cluster->NoteResult(addr, s);
+      results[k] = s.err() == ENOENT ? Status::Ok() : s;  // ENOENT: truncated away meanwhile
+      return Status::Ok();
+    });
+  }
+  (void)RunAll(tasks);
+  // A chunk is synced when every replica that answered synced it and at
+  // least one did; a replica that does not answer at all (a dead node) is
+  // left to meta's re-replication.
+  Status bad;
+  std::vector<size_t> synced(dirty.size(), 0);
+  for (size_t k = 0; k < targets.size(); ++k) {
+    const Status& r = results[k];
+    if (r.ok())
+      ++synced[targets[k].first];
+    else if (bad.ok() || r.err() != ETIMEDOUT)
+      bad = r;
+  }
+  for (size_t i = 0; i < dirty.size(); ++i) {
+    if (synced[i] == 0 || (!bad.ok() && bad.err() != ETIMEDOUT)) {
+      st.Redirty(dirty);
+      return DataError(bad.ok() ? Status::Err(EIO, "chunk has no replica") : bad);
+    }
+  }
+  return Status::Ok();
+}
+
+Status CommitPending(Fs& fs, FileState& st) {
+  auto p = st.Pending();
+  if (!p) return Status::Ok();
+  proto::CommitWriteReq req{st.ino(), p->end, p->mtime_ns};
+  proto::AttrRep rep;
+  if (Status s = fs.cluster->Meta(proto::Op::kCommitWrite, req, &rep); !s.ok()) return s;
+  st.Committed(*p, rep.attr);
+  return Status::Ok();
+}
+
+Status SyncAndCommit(Fs& fs, FileState& st) {
+  Status s = SyncDirty(fs, st);
+  Status c = CommitPending(fs, st);
+  return s.ok() ? c : s;
+}
+
+}  // namespace dos::fs

@@ -1,0 +1,102 @@
+// Per-inode state of the files this dosfs process has open.
+//
+// While a file is open here, writes go straight to the chunk nodes and the
+// new size and mtime are kept in its FileState until flush/fsync/release
+// commits them to meta (kCommitWrite). getattr, lookup and readdirplus merge
+// the uncommitted size and mtime into what meta says, so stat right after a
+// write is right. The chunk layout is cached while the file is open and
+// dropped at every open (close-to-open consistency) and on truncate.
+//
+// Thread safety: FileTable and FileState are safe from any thread. Lock order:
+// FileTable::mu_ before FileState::mu_; neither is held across a network call.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "common/proto/messages.h"
+
+namespace dos::fs {
+
+// What a commit needs: the end of the data written and the time of the last write.
+struct PendingWrite {
+  uint64_t end = 0;
+  int64_t mtime_ns = 0;
+  uint64_t gen = 0;  // write generation the snapshot covers
+};
+
+class FileState {
+ public:
+  explicit FileState(uint64_t ino) : ino_(ino) {}
+  uint64_t ino() const { return ino_; }
+
+  // Called at every open: sets the chunk size and size meta gave, drops the layout cache.
+  void Opened(const proto::Attr& attr, uint64_t chunk_size);
+  uint64_t chunk_size() const;
+
+  // Layout cache.
+  std::optional<proto::ChunkInfo> CachedChunk(uint64_t index) const;
+  void CacheChunk(const proto::ChunkInfo& chunk);
+  void ForgetChunk(uint64_t index);
+  void DropLayout();
+
+  // A write of [.., end) reached every replica of chunk.
+  void Wrote(const proto::ChunkInfo& chunk, uint64_t end, int64_t mtime_ns);
+  // Takes the set of chunks written since the last sync; put them back with
+  // Redirty if syncing fails.
+  std::vector<proto::ChunkInfo> TakeDirty();
+  void Redirty(const std::vector<proto::ChunkInfo>& chunks);
+  // The uncommitted write, if any.
+  std::optional<PendingWrite> Pending() const;
+  // The commit of p succeeded; meta now says attr.
+  void Committed(const PendingWrite& p, const proto::Attr& attr);
+  // A truncate to size went through meta: pending writes are gone, layout dropped.
+  void Truncated(uint64_t size);
+
+  // Merges the uncommitted size/mtime into attr from meta and remembers meta's size.
+  void Merge(proto::Attr* attr);
+  // Size for clipping reads: meta's last known size, or the end of the writes.
+  uint64_t KnownSize() const;
+
+  // Set once a record lock was taken through this process (flush must drop them).
+  void MarkPosixLocked();
+  bool posix_locked() const;
+
+ private:
+  const uint64_t ino_;
+  mutable std::mutex mu_;  // guards everything below
+  uint64_t chunk_size_ = proto::kDefaultChunkSize;
+  uint64_t meta_size_ = 0;
+  std::map<uint64_t, proto::ChunkInfo> layout_;
+  std::map<uint64_t, proto::ChunkInfo> dirty_;
+  uint64_t pending_end_ = 0;
+  int64_t pending_mtime_ns_ = 0;
+  uint64_t write_gen_ = 0;      // bumped by every write
+  uint64_t committed_gen_ = 0;  // write_gen_ last committed
+  bool posix_locked_ = false;
+
+  friend class FileTable;
+  int open_count_ = 0;  // guarded by FileTable::mu_
+};
+
+class FileTable {
+ public:
+  // Registers one more open handle of ino and returns its state.
+  std::shared_ptr<FileState> Open(uint64_t ino);
+  // The state of ino if it is open here, else null.
+  std::shared_ptr<FileState> Get(uint64_t ino) const;
+  // One handle of ino was released; the state goes away with the last one.
+  void Release(uint64_t ino);
+  // Merges pending writes into attr if attr's inode is open here.
+  void Merge(proto::Attr* attr) const;
+
+ private:
+  mutable std::mutex mu_;  // guards files_; taken before any FileState::mu_
+  std::map<uint64_t, std::shared_ptr<FileState>> files_;
+};
+
+}  // namespace dos::fs

@@ -1,0 +1,53 @@
+// Fs: what every FUSE op of dosfs shares, reached with Get(req) from the
+// session's userdata. Also the op boundary helpers: Guard() turns an escaping
+// exception into EIO (nothing may unwind into libfuse) and LogFailure() logs
+// an unexpected error once, in foreground or debug mode only.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include "fuse/client.h"
+#include "fuse/file_state.h"
+
+namespace dos::fs {
+
+inline constexpr double kEntryTimeout = 1.0;  // seconds
+inline constexpr double kAttrTimeout = 1.0;
+
+struct Fs {
+  // Made after fuse_daemonize(): ZeroMQ's threads would not survive its fork.
+  std::optional<Cluster> cluster;
+  FileTable files;
+  bool verbose = false;  // foreground or debug: log unexpected errors
+};
+
+inline Fs& Get(fuse_req_t req) { return *static_cast<Fs*>(fuse_req_userdata(req)); }
+
+// Logs "dosfs: op ino: status" to stderr if verbose and the error is not one
+// that ordinary use produces (ENOENT, EEXIST, ...).
+void LogFailure(const Fs& fs, const char* op, uint64_t ino, const Status& s);
+
+// Runs f (returning Status); an exception becomes EIO.
+template <typename F>
+Status Guard(F&& f) {
+  try {
+    return std::forward<F>(f)();
+  } catch (const std::exception& e) {
+    return Status::Err(EIO, std::string("exception: ") + e.what());
+  } catch (...) {
+    return Status::Err(EIO, "unknown exception");
+  }
+}
+
+// Errors on the data path (ETIMEDOUT from a dead node, EPROTO, ENOENT of a
+// chunk) reach the application as EIO; ENOSPC, EDQUOT, EIO stay.
+Status DataError(const Status& s);
+
+// Nanoseconds since the epoch, now.
+int64_t NowNs();
+
+}  // namespace dos::fs

@@ -1,0 +1,114 @@
+// lookup, forget, getattr, setattr.
+#include <cstring>
+
+#include "fuse/data.h"
+#include "fuse/ops.h"
+#include "fuse/reply.h"
+
+namespace dos::fs {
+
+namespace {
+
+static_assert(proto::kSetMode == FUSE_SET_ATTR_MODE && proto::kSetUid == FUSE_SET_ATTR_UID &&
+              proto::kSetGid == FUSE_SET_ATTR_GID && proto::kSetSize == FUSE_SET_ATTR_SIZE &&
+              proto::kSetAtime == FUSE_SET_ATTR_ATIME && proto::kSetMtime == FUSE_SET_ATTR_MTIME &&
+              proto::kSetAtimeNow == FUSE_SET_ATTR_ATIME_NOW &&
+              proto::kSetMtimeNow == FUSE_SET_ATTR_MTIME_NOW &&
+              proto::kSetCtime == FUSE_SET_ATTR_CTIME);
+
+Status DoLookup(Fs& fs, fuse_ino_t parent, const char* name, proto::Attr* attr) {
+  proto::EntryRep rep;
+  Status s = fs.cluster->Meta(proto::Op::kLookup, proto::LookupReq{parent, name}, &rep);
+  if (!s.ok()) return s;
+  fs.files.Merge(&rep.attr);
+  *attr = rep.attr;
+  return s;
+}
+
+Status DoGetattr(Fs& fs, fuse_ino_t ino, proto::Attr* attr) {
+  proto::AttrRep rep;
+  Status s = fs.cluster->Meta(proto::Op::kGetattr, proto::InoReq{ino}, &rep);
+  if (!s.ok()) return s;
+  fs.files.Merge(&rep.attr);
+  *attr = rep.attr;
+  return s;
+}
+
+int64_t TimespecNs(const timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+proto::SetattrReq MakeSetattr(fuse_ino_t ino, const struct stat* in, int to_set) {
+  proto::SetattrReq req;
+  req.ino = ino;
+  const uint32_t known = proto::kSetMode | proto::kSetUid | proto::kSetGid | proto::kSetSize |
+                         proto::kSetAtime | proto::kSetMtime | proto::kSetAtimeNow |
+                         proto::kSetMtimeNow | proto::kSetCtime;
+  req.valid = static_cast<uint32_t>(to_set) & known;  // FUSE_SET_ATTR_* has the same bits
+  req.mode = in->st_mode & 07777;
+  req.uid = in->st_uid;
+  req.gid = in->st_gid;
+  req.size = static_cast<uint64_t>(in->st_size);
+  const int64_t now = NowNs();
+  req.atime_ns = (to_set & FUSE_SET_ATTR_ATIME_NOW) ? now : TimespecNs(in->st_atim);
+  req.mtime_ns = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? now : TimespecNs(in->st_mtim);
+  req.ctime_ns = (to_set & FUSE_SET_ATTR_CTIME) ? TimespecNs(in->st_ctim) : now;
+  return req;
+}
+
+Status DoSetattr(Fs& fs, fuse_ino_t ino, const struct stat* in, int to_set, proto::Attr* attr) {
+  auto st = fs.files.Get(ino);
+  const bool size = (to_set & FUSE_SET_ATTR_SIZE) != 0;
+  // Writes of this client come first: a later commit must not undo a
+  // truncate or an explicit mtime (cp -a, touch -d).
+  if (st) {
+    if (Status s = CommitPending(fs, *st); !s.ok()) return s;
+  }
+  proto::AttrRep rep;
+  Status s = fs.cluster->Meta(proto::Op::kSetattr, MakeSetattr(ino, in, to_set), &rep);
+  if (!s.ok()) return s;
+  if (size && st) st->Truncated(rep.attr.size);
+  fs.files.Merge(&rep.attr);
+  *attr = rep.attr;
+  return s;
+}
+
+}  // namespace
+
+void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Fs& fs = Get(req);
+  proto::Attr attr;
+  Status s = Guard([&] { return DoLookup(fs, parent, name, &attr); });
+  if (s.err() == ENOENT) return ReplyNegativeEntry(req);
+  if (!s.ok()) return ReplyStatus(req, "lookup", parent, s);
+  fuse_entry_param e;
+  FillEntry(attr, &e);
+  fuse_reply_entry(req, &e);
+}
+
+// Inode numbers are cluster inode numbers, so there is no table to shrink.
+void Forget(fuse_req_t req, fuse_ino_t, uint64_t) { fuse_reply_none(req); }
+
+void ForgetMulti(fuse_req_t req, size_t, fuse_forget_data*) { fuse_reply_none(req); }
+
+void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  Fs& fs = Get(req);
+  proto::Attr attr;
+  Status s = Guard([&] { return DoGetattr(fs, ino, &attr); });
+  if (!s.ok()) return ReplyStatus(req, "getattr", ino, s);
+  struct stat st;
+  FillStat(attr, &st);
+  fuse_reply_attr(req, &st, kAttrTimeout);
+}
+
+void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* in, int to_set, fuse_file_info*) {
+  Fs& fs = Get(req);
+  proto::Attr attr;
+  Status s = Guard([&] { return DoSetattr(fs, ino, in, to_set, &attr); });
+  if (!s.ok()) return ReplyStatus(req, "setattr", ino, s);
+  struct stat st;
+  FillStat(attr, &st);
+  fuse_reply_attr(req, &st, kAttrTimeout);
+}
+
+}  // namespace dos::fs

@@ -1,0 +1,122 @@
+// Two ChunkService instances on real tcp servers: the replica chain.
+#include "daemon/chunk/chunk_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/net/client.h"
+
+namespace dos::chunk {
+namespace {
+
+using proto::Op;
+
+struct Node {
+  std::string dir;
+  std::unique_ptr<ChunkService> service;
+  std::unique_ptr<net::Server> server;
+  std::unique_ptr<net::Client> client;
+};
+
+class ChunkServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (auto& n : nodes_) {
+      char tmpl[] = "/tmp/dos-chunksvc-test-XXXXXX";
+      ASSERT_NE(mkdtemp(tmpl), nullptr);
+      n.dir = tmpl;
+      auto r = ChunkService::Open(&ctx_, n.dir);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      n.service = std::move(r.value());
+      n.server = std::make_unique<net::Server>(&ctx_);
+      n.server->AddLane(1, 8);
+      n.service->Register(n.server.get(), 1);
+      ASSERT_TRUE(n.server->Bind("tcp://127.0.0.1:*").ok());
+      n.server->Start();
+      n.client = std::make_unique<net::Client>(&ctx_, n.server->endpoint());
+    }
+  }
+  void TearDown() override {
+    for (auto& n : nodes_) {
+      n.client.reset();
+      n.server.reset();
+      n.service.reset();
+      std::filesystem::remove_all(n.dir);
+    }
+  }
+  Status Write(Node& n, uint64_t id, uint64_t off, const std::string& data,
+               std::vector<std::string> chain, int timeout_ms = 5000) {
+    proto::ChunkWriteReq req;
+    req.id = id;
+    req.offset = off;
+    req.chain = std::move(chain);
+    proto::Empty rep;
+    return n.client->Call(Op::kChunkWrite, req, &rep, timeout_ms, data, nullptr, true);
+  }
+  Result<std::string> Read(Node& n, uint64_t id, uint64_t off, uint32_t len) {
+    proto::ChunkReadReq req;
+    req.id = id;
+    req.offset = off;
+    req.length = len;
+    proto::Empty rep;
+    std::string out;
+    Status s = n.client->Call(Op::kChunkRead, req, &rep, 5000, {}, &out);
+    if (!s.ok()) return s;
+    return out;
+  }
+  zmq::context_t ctx_;
+  Node nodes_[2];
+};
+
+TEST_F(ChunkServiceTest, ChainWriteReachesBothReplicas) {
+  std::string data(300000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31 + 7);
+  ASSERT_TRUE(Write(nodes_[0], 42, 1000, data, {nodes_[1].server->endpoint()}).ok());
+  for (auto& n : nodes_) {
+    auto r = Read(n, 42, 1000, 400000);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r.value(), data);
+    auto head = Read(n, 42, 0, 1000);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(head.value(), std::string(1000, '\0'));
+    EXPECT_EQ(n.service->Usage().chunks, 1u);
+  }
+}
+
+TEST_F(ChunkServiceTest, StatTruncateSyncDelete) {
+  ASSERT_TRUE(Write(nodes_[0], 7, 0, "hello world", {}).ok());
+  proto::ChunkIdReq id{7};
+  proto::ChunkStatRep st;
+  ASSERT_TRUE(nodes_[0].client->Call(Op::kChunkStat, id, &st).ok());
+  EXPECT_EQ(st.length, 11u);
+  EXPECT_EQ(st.version, 1u);
+  proto::ChunkTruncateReq tr;
+  tr.id = 7;
+  tr.length = 5;
+  proto::Empty e;
+  ASSERT_TRUE(nodes_[0].client->Call(Op::kChunkTruncate, tr, &e).ok());
+  EXPECT_EQ(Read(nodes_[0], 7, 0, 100).value(), "hello");
+  EXPECT_TRUE(nodes_[0].client->Call(Op::kChunkSync, id, &e).ok());
+  EXPECT_TRUE(nodes_[0].client->Call(Op::kChunkDelete, id, &e).ok());
+  EXPECT_EQ(nodes_[0].client->Call(Op::kChunkDelete, id, &e).err(), ENOENT);
+  EXPECT_EQ(Read(nodes_[0], 7, 0, 100).err(), ENOENT);
+  proto::ChunkIdReq zero{0};
+  EXPECT_EQ(nodes_[0].client->Call(Op::kChunkStat, zero, &st).err(), EINVAL);
+}
+
+TEST_F(ChunkServiceTest, FailingForwardFailsTheWrite) {
+  Status s = Write(nodes_[0], 9, 0, "abc", {"tcp://127.0.0.1:1"}, 300);
+  EXPECT_EQ(s.err(), ETIMEDOUT);
+  EXPECT_NE(s.message().find("tcp://127.0.0.1:1"), std::string::npos) << s.ToString();
+}
+
+TEST_F(ChunkServiceTest, ErrnoOfTheLastReplicaTravelsBack) {
+  // Chain head -> node 1 -> bad endpoint: node 1's ETIMEDOUT comes back.
+  Status s = Write(nodes_[0], 10, 0, "abc", {nodes_[1].server->endpoint(), "tcp://127.0.0.1:1"},
+                   600);
+  EXPECT_EQ(s.err(), ETIMEDOUT) << s.ToString();
+}
+
+}  // namespace
+}  // namespace dos::chunk

@@ -1,0 +1,203 @@
+// ChunkStore on a real temporary folder.
+#include "daemon/chunk/chunk_store.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "common/proto/messages.h"
+
+namespace dos::chunk {
+namespace {
+
+constexpr uint32_t kBs = proto::kBlockSize;
+constexpr uint64_t kMiB = 1024 * 1024;
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+class ChunkStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dos-chunk-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto r = ChunkStore::Open(dir_);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    store_ = std::move(r.value());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Reads [off, off+len) and expects it to succeed.
+  std::string MustRead(uint64_t id, uint64_t off, uint32_t len) {
+    auto r = store_->Read(id, off, len);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : std::string();
+  }
+  std::string dir_;
+  std::unique_ptr<ChunkStore> store_;
+};
+
+TEST_F(ChunkStoreTest, FileNameBearsTheId) {
+  ASSERT_TRUE(store_->Write(0xabcdef12, 1, 0, "x").ok());
+  std::string p = store_->ChunkPath(0xabcdef12);
+  EXPECT_EQ(p, dir_ + "/chunks/12/00000000abcdef12.chunk");
+  EXPECT_TRUE(std::filesystem::exists(p));
+  EXPECT_TRUE(std::filesystem::exists(store_->CrcPath(0xabcdef12)));
+  EXPECT_EQ(store_->Usage().chunks, 1u);
+}
+
+TEST_F(ChunkStoreTest, RoundTripAtUnalignedOffsets) {
+  std::string model;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 60; ++i) {
+    uint64_t off = rng() % (4 * kMiB);
+    size_t len = 1 + rng() % (3 * kBs);
+    std::string d = Pattern(len, static_cast<uint32_t>(i));
+    ASSERT_TRUE(store_->Write(5, 1, off, d).ok());
+    if (model.size() < off + len) model.resize(off + len, '\0');
+    model.replace(off, len, d);
+  }
+  EXPECT_EQ(MustRead(5, 0, static_cast<uint32_t>(model.size())), model);
+  EXPECT_EQ(MustRead(5, 12345, 100000), model.substr(12345, 100000));
+  auto st = store_->Stat(5);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->length, model.size());
+}
+
+TEST_F(ChunkStoreTest, HolesReadAsZeros) {
+  std::string d = Pattern(1000, 1);
+  uint64_t off = 4 * kMiB - 1000;  // last bytes of a 4 MiB chunk
+  ASSERT_TRUE(store_->Write(9, 1, off, d).ok());
+  std::string all = MustRead(9, 0, 4 * kMiB);
+  ASSERT_EQ(all.size(), 4 * kMiB);
+  EXPECT_EQ(all.substr(0, off), std::string(off, '\0'));
+  EXPECT_EQ(all.substr(off), d);
+  // A second write inside the hole, partly over one block.
+  ASSERT_TRUE(store_->Write(9, 1, kBs + 10, "hello").ok());
+  EXPECT_EQ(MustRead(9, kBs, 20), std::string(10, '\0') + "hello" + std::string(5, '\0'));
+}
+
+TEST_F(ChunkStoreTest, GrowingLastPartialBlock) {
+  ASSERT_TRUE(store_->Write(3, 1, 0, "abc").ok());
+  ASSERT_TRUE(store_->Write(3, 1, 10, "xyz").ok());
+  EXPECT_EQ(MustRead(3, 0, 100), std::string("abc\0\0\0\0\0\0\0xyz", 13));
+  ASSERT_TRUE(store_->Write(3, 1, 3 * kBs + 5, "q").ok());
+  std::string all = MustRead(3, 0, 4 * kBs);
+  EXPECT_EQ(all.size(), 3 * kBs + 6);
+  EXPECT_EQ(all.substr(0, 13), std::string("abc\0\0\0\0\0\0\0xyz", 13));
+  EXPECT_EQ(all.back(), 'q');
+}
+
+TEST_F(ChunkStoreTest, ReadPastEndIsShort) {
+  ASSERT_TRUE(store_->Write(4, 1, 0, "0123456789").ok());
+  EXPECT_EQ(MustRead(4, 5, 100), "56789");
+  EXPECT_EQ(MustRead(4, 10, 100), "");
+  EXPECT_EQ(MustRead(4, 1000000, 100), "");
+}
+
+TEST_F(ChunkStoreTest, TruncateDownThenUpReadsZeros) {
+  std::string d = Pattern(3 * kBs + 100, 2);
+  ASSERT_TRUE(store_->Write(6, 1, 0, d).ok());
+  ASSERT_TRUE(store_->Truncate(6, 1, kBs + 7).ok());
+  EXPECT_EQ(MustRead(6, 0, 10 * kBs), d.substr(0, kBs + 7));
+  ASSERT_TRUE(store_->Truncate(6, 1, 2 * kBs + 3).ok());
+  std::string all = MustRead(6, 0, 10 * kBs);
+  ASSERT_EQ(all.size(), 2 * kBs + 3);
+  EXPECT_EQ(all.substr(0, kBs + 7), d.substr(0, kBs + 7));
+  EXPECT_EQ(all.substr(kBs + 7), std::string(kBs - 4, '\0'));
+  ASSERT_TRUE(store_->Truncate(6, 1, 0).ok());
+  EXPECT_EQ(MustRead(6, 0, 100), "");
+  ASSERT_TRUE(store_->Write(6, 1, 5, "z").ok());
+  EXPECT_EQ(MustRead(6, 0, 100), std::string(5, '\0') + "z");
+}
+
+TEST_F(ChunkStoreTest, CorruptionIsEio) {
+  std::string d = Pattern(3 * kBs, 3);
+  ASSERT_TRUE(store_->Write(8, 1, 0, d).ok());
+  int fd = open(store_->ChunkPath(8).c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char c = static_cast<char>(d[kBs + 17] ^ 0x40);
+  ASSERT_EQ(pwrite(fd, &c, 1, kBs + 17), 1);
+  close(fd);
+  EXPECT_EQ(MustRead(8, 0, kBs).size(), kBs);  // block 0 is intact
+  auto r = store_->Read(8, 0, 3 * kBs);
+  EXPECT_EQ(r.err(), EIO);
+  EXPECT_NE(r.status().message().find("0000000000000008"), std::string::npos);
+  EXPECT_NE(r.status().message().find("block 1"), std::string::npos);
+  // A partial rewrite of the bad block must not launder it.
+  EXPECT_EQ(store_->Write(8, 1, kBs + 100, "x").err(), EIO);
+}
+
+TEST_F(ChunkStoreTest, DeleteAndStat) {
+  EXPECT_EQ(store_->Delete(11).err(), ENOENT);
+  EXPECT_EQ(store_->Stat(11).err(), ENOENT);
+  EXPECT_EQ(store_->Read(11, 0, 10).err(), ENOENT);
+  ASSERT_TRUE(store_->Write(11, 4, 0, "abc").ok());
+  auto st = store_->Stat(11);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->version, 4u);
+  EXPECT_EQ(st->length, 3u);
+  EXPECT_TRUE(store_->Sync(11).ok());
+  ASSERT_TRUE(store_->Delete(11).ok());
+  EXPECT_FALSE(std::filesystem::exists(store_->ChunkPath(11)));
+  EXPECT_FALSE(std::filesystem::exists(store_->CrcPath(11)));
+  EXPECT_EQ(store_->Usage().chunks, 0u);
+  EXPECT_EQ(store_->Sync(11).err(), ENOENT);
+}
+
+TEST_F(ChunkStoreTest, OlderReplicaIsStale) {
+  ASSERT_TRUE(store_->Write(12, 2, 0, "abc").ok());
+  EXPECT_EQ(store_->Read(12, 0, 3, 3).err(), ESTALE);
+  EXPECT_EQ(MustRead(12, 0, 3), "abc");
+  ASSERT_TRUE(store_->Truncate(12, 3, 2).ok());
+  EXPECT_EQ(store_->Read(12, 0, 3, 3).value(), "ab");
+}
+
+TEST_F(ChunkStoreTest, ConcurrentWritersToOneChunk) {
+  constexpr int kThreads = 8;
+  constexpr uint64_t kSlice = 3 * kBs / 2 + 77;  // slices share blocks
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      std::string d = Pattern(kSlice, static_cast<uint32_t>(100 + t));
+      for (uint64_t at = 0; at < kSlice; at += 1000) {
+        std::string_view piece = std::string_view(d).substr(at, 1000);
+        ASSERT_TRUE(store_->Write(21, 1, t * kSlice + at, piece).ok());
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::string all = MustRead(21, 0, kThreads * kSlice);
+  ASSERT_EQ(all.size(), kThreads * kSlice);
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(all.substr(t * kSlice, kSlice), Pattern(kSlice, static_cast<uint32_t>(100 + t)));
+}
+
+TEST_F(ChunkStoreTest, ReopenCountsChunks) {
+  ASSERT_TRUE(store_->Write(1, 1, 0, "a").ok());
+  ASSERT_TRUE(store_->Write(257, 1, 0, "b").ok());
+  store_.reset();
+  auto r = ChunkStore::Open(dir_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()->Usage().chunks, 2u);
+  EXPECT_GT(r.value()->Usage().capacity, 0u);
+}
+
+TEST(ChunkStoreOpen, UnusableDirFails) {
+  auto r = ChunkStore::Open("/proc/self/nonexistent/dir");
+  EXPECT_FALSE(r.ok());
+}
+
+}  // namespace
+}  // namespace dos::chunk

@@ -1,0 +1,351 @@
+"""Two dosfs mounts of the same cluster (A: the mount of `dos up`, B: a
+second dosfs on the same dos.conf): close-to-open consistency, namespace
+changes seen across mounts, and flock / fcntl record locks that span both."""
+
+import errno
+import fcntl
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from dosit import MiB, expect_errno, poll, rand_bytes, read_file, write_file
+
+CACHE_WAIT = 2.5  # what we allow attribute and entry caches on B to lag
+
+HOLDER = r"""
+import fcntl, os, sys
+path, kind = sys.argv[1], sys.argv[2]
+fd = os.open(path, os.O_RDWR)
+if kind == "flock":
+    fcntl.flock(fd, fcntl.LOCK_EX)
+else:
+    fcntl.lockf(fd, fcntl.LOCK_EX, int(sys.argv[3]), int(sys.argv[4]))
+print("locked", flush=True)
+sys.stdin.readline()
+"""
+
+WAITER = r"""
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+print("waiting", flush=True)
+if sys.argv[2] == "flock":
+    fcntl.flock(fd, fcntl.LOCK_EX)
+else:
+    fcntl.lockf(fd, fcntl.LOCK_EX, 0, 0)
+print("got", flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def mount_b(cluster3):
+    return cluster3.second_mount()
+
+
+@pytest.fixture
+def ab(request, cluster3, mount_b):
+    """(dir on A, the same dir on B)."""
+    name = request.node.name
+    a = cluster3.mount / name
+    os.mkdir(a)
+    b = mount_b / name
+    assert poll(lambda: os.path.isdir(b), CACHE_WAIT), f"{b} not visible on mount B"
+    return a, b
+
+
+class Holder:
+    """A child process that holds a lock until released or killed."""
+
+    def __init__(self, path, kind, length=0, start=0):
+        self.p = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), kind,
+                                   str(length), str(start)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        assert line.strip() == "locked", f"lock holder failed (exit {self.p.wait()})"
+
+    def release(self):
+        if self.p.poll() is None:
+            self.p.stdin.write("\n")
+            self.p.stdin.flush()
+        assert self.p.wait(timeout=20) == 0
+
+    def kill(self):
+        self.p.kill()
+        self.p.wait(timeout=20)
+
+
+def read_or_none(path):
+    """The file's bytes, or None while a lookup still fails with ENOENT."""
+    try:
+        return read_file(path)
+    except FileNotFoundError:
+        return None
+
+
+def try_lock(fn):
+    try:
+        fn()
+        return True
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+
+
+# ---- close-to-open -----------------------------------------------------------
+
+def test_file_written_on_a_is_read_in_full_on_b(ab):
+    a, b = ab
+    data = rand_bytes(9 * MiB + 77, 21)
+    write_file(a / "f", data)
+    assert read_file(b / "f") == data
+    assert os.stat(b / "f").st_size == len(data)
+
+
+def test_rewrite_on_a_seen_by_reopen_on_b(ab):
+    a, b = ab
+    first = rand_bytes(MiB, 22)
+    write_file(a / "f", first)
+    assert read_file(b / "f") == first          # B now has the pages cached
+    second = rand_bytes(MiB, 23)
+    write_file(a / "f", second)                 # same size, other bytes
+    assert read_file(b / "f") == second
+
+
+def test_growth_on_a_seen_by_reopen_on_b(ab):
+    a, b = ab
+    write_file(a / "f", b"short")
+    assert read_file(b / "f") == b"short"
+    more = rand_bytes(5 * MiB, 24)
+    with open(a / "f", "ab") as f:
+        f.write(more)
+    assert read_file(b / "f") == b"short" + more
+
+
+def test_truncate_on_a_seen_by_reopen_on_b(ab):
+    a, b = ab
+    write_file(a / "f", rand_bytes(2 * MiB, 25))
+    assert len(read_file(b / "f")) == 2 * MiB
+    write_file(a / "f", b"tiny")
+    assert read_file(b / "f") == b"tiny"
+
+
+def test_write_on_b_seen_on_a(ab):
+    a, b = ab
+    data = rand_bytes(3 * MiB, 26)
+    write_file(b / "g", data)
+    assert read_file(a / "g") == data
+
+
+# ---- namespace changes ------------------------------------------------------------
+
+def test_rename_on_a_seen_on_b(ab):
+    a, b = ab
+    write_file(a / "old", b"content")
+    assert read_file(b / "old") == b"content"
+    os.rename(a / "old", a / "new")
+    assert poll(lambda: not os.path.lexists(b / "old"), CACHE_WAIT), "old name still on B"
+    assert poll(lambda: os.path.exists(b / "new"), CACHE_WAIT), "new name not on B"
+    assert read_file(b / "new") == b"content"
+    assert os.listdir(b) == ["new"]
+
+
+def test_unlink_on_a_seen_on_b(ab):
+    a, b = ab
+    write_file(a / "f", b"x")
+    assert os.path.exists(b / "f")
+    os.unlink(a / "f")
+    assert poll(lambda: not os.path.lexists(b / "f"), CACHE_WAIT), "unlinked file still on B"
+    expect_errno(errno.ENOENT, os.open, b / "f", os.O_RDONLY)
+    assert os.listdir(b) == []
+
+
+def test_mkdir_chmod_symlink_on_a_seen_on_b(ab):
+    a, b = ab
+    os.mkdir(a / "d")
+    os.symlink("d", a / "l")
+    write_file(a / "f", b"")
+    assert poll(lambda: sorted(os.listdir(b)) == ["d", "f", "l"], CACHE_WAIT)
+    assert os.readlink(b / "l") == "d"
+    os.stat(b / "f")
+    os.chmod(a / "f", 0o600)
+    assert poll(lambda: os.stat(b / "f").st_mode & 0o777 == 0o600, CACHE_WAIT), \
+        "chmod on A not seen on B"
+
+
+def test_replace_by_rename_seen_on_b(ab):
+    a, b = ab
+    write_file(a / "cfg", b"version 1")
+    assert read_file(b / "cfg") == b"version 1"
+    write_file(a / "cfg.tmp", b"version 2")
+    os.rename(a / "cfg.tmp", a / "cfg")     # the atomic-replace idiom
+    got = poll(lambda: read_or_none(b / "cfg") == b"version 2", CACHE_WAIT)
+    assert got, f"B still reads {read_or_none(b / 'cfg')!r} after {CACHE_WAIT}s"
+
+
+# ---- flock -----------------------------------------------------------------------
+
+def test_flock_on_a_blocks_b(ab):
+    a, b = ab
+    write_file(a / "lock", b"")
+    assert poll(lambda: os.path.exists(b / "lock"), CACHE_WAIT)
+    fa = os.open(a / "lock", os.O_RDWR)
+    fb = os.open(b / "lock", os.O_RDWR)
+    try:
+        fcntl.flock(fa, fcntl.LOCK_EX)
+        expect_errno(errno.EWOULDBLOCK, fcntl.flock, fb, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        expect_errno(errno.EWOULDBLOCK, fcntl.flock, fb, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        os.close(fa)   # close releases the flock
+        fa = -1
+        assert poll(lambda: try_lock(lambda: fcntl.flock(fb, fcntl.LOCK_EX | fcntl.LOCK_NB)),
+                    CACHE_WAIT), "flock not released by close on A"
+        fa = os.open(a / "lock", os.O_RDWR)
+        expect_errno(errno.EWOULDBLOCK, fcntl.flock, fa, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fb, fcntl.LOCK_UN)
+        fcntl.flock(fa, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        if fa >= 0:
+            os.close(fa)
+        os.close(fb)
+
+
+def test_flock_shared_on_both(ab):
+    a, b = ab
+    write_file(a / "lock", b"")
+    assert poll(lambda: os.path.exists(b / "lock"), CACHE_WAIT)
+    fa = os.open(a / "lock", os.O_RDWR)
+    fb = os.open(b / "lock", os.O_RDWR)
+    try:
+        fcntl.flock(fa, fcntl.LOCK_SH)
+        fcntl.flock(fb, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        expect_errno(errno.EWOULDBLOCK, fcntl.flock, fa, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fb, fcntl.LOCK_UN)
+        fcntl.flock(fa, fcntl.LOCK_EX | fcntl.LOCK_NB)  # upgrade once alone
+    finally:
+        os.close(fa)
+        os.close(fb)
+
+
+def test_flock_holder_killed_releases(ab):
+    a, b = ab
+    write_file(a / "lock", b"")
+    h = Holder(a / "lock", "flock")
+    fb = os.open(b / "lock", os.O_RDWR)
+    try:
+        expect_errno(errno.EWOULDBLOCK, fcntl.flock, fb, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        h.kill()
+        assert poll(lambda: try_lock(lambda: fcntl.flock(fb, fcntl.LOCK_EX | fcntl.LOCK_NB)),
+                    5), "flock of a killed process not released"
+    finally:
+        os.close(fb)
+
+
+def test_flock_blocking_waiter_on_b_wakes(ab):
+    a, b = ab
+    write_file(a / "lock", b"")
+    h = Holder(a / "lock", "flock")
+    w = subprocess.Popen([sys.executable, "-c", WAITER, str(b / "lock"), "flock"],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert w.stdout.readline().strip() == "waiting"
+        time.sleep(1)
+        assert w.poll() is None, "waiter got an flock held on the other mount"
+        h.release()
+        out, _ = w.communicate(timeout=10)
+        assert out.strip() == "got" and w.returncode == 0
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+        h.kill()
+
+
+# ---- fcntl record locks ------------------------------------------------------------
+
+def test_lockf_on_a_blocks_b(ab):
+    a, b = ab
+    write_file(a / "db", bytes(1000))
+    h = Holder(a / "db", "lockf", 100, 0)      # bytes 0..99
+    fb = os.open(b / "db", os.O_RDWR)
+    try:
+        expect_errno((errno.EACCES, errno.EAGAIN),
+                     fcntl.lockf, fb, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 50)
+        expect_errno((errno.EACCES, errno.EAGAIN),
+                     fcntl.lockf, fb, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 99)
+        expect_errno((errno.EACCES, errno.EAGAIN),
+                     fcntl.lockf, fb, fcntl.LOCK_EX | fcntl.LOCK_NB, 0, 0)   # whole file
+        fcntl.lockf(fb, fcntl.LOCK_EX | fcntl.LOCK_NB, 100, 100)  # 100..199: free
+        fcntl.lockf(fb, fcntl.LOCK_UN, 100, 100)
+        # the same file from another process on A conflicts as well
+        fa = os.open(a / "db", os.O_RDWR)
+        try:
+            expect_errno((errno.EACCES, errno.EAGAIN),
+                         fcntl.lockf, fa, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)
+        finally:
+            os.close(fa)
+        h.release()   # the holder closes and exits
+        assert poll(lambda: try_lock(lambda: fcntl.lockf(fb, fcntl.LOCK_EX | fcntl.LOCK_NB,
+                                                         10, 50)), CACHE_WAIT), \
+            "record lock not released when its holder closed the file"
+    finally:
+        os.close(fb)
+
+
+def test_lockf_shared_locks_coexist(ab):
+    a, b = ab
+    write_file(a / "db", bytes(100))
+    fa = os.open(a / "db", os.O_RDWR)
+    fb = os.open(b / "db", os.O_RDWR)
+    try:
+        # a shared lock in this process on B; a child on A takes a shared one too
+        fcntl.lockf(fb, fcntl.LOCK_SH | fcntl.LOCK_NB, 0, 0)
+        code = ("import fcntl,os,sys; fd=os.open(sys.argv[1], os.O_RDWR);"
+                "fcntl.lockf(fd, fcntl.LOCK_SH|fcntl.LOCK_NB, 0, 0);"
+                "import errno\n"
+                "try:\n fcntl.lockf(fd, fcntl.LOCK_EX|fcntl.LOCK_NB, 0, 0); print('ex-granted')\n"
+                "except OSError as e: print(errno.errorcode[e.errno])")
+        out = subprocess.run([sys.executable, "-c", code, str(a / "db")], capture_output=True,
+                             text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() in ("EACCES", "EAGAIN")
+    finally:
+        os.close(fa)
+        os.close(fb)
+
+
+def test_lockf_holder_killed_releases(ab):
+    a, b = ab
+    write_file(a / "db", bytes(100))
+    h = Holder(a / "db", "lockf", 0, 0)
+    fb = os.open(b / "db", os.O_RDWR)
+    try:
+        expect_errno((errno.EACCES, errno.EAGAIN),
+                     fcntl.lockf, fb, fcntl.LOCK_EX | fcntl.LOCK_NB, 0, 0)
+        h.kill()
+        assert poll(lambda: try_lock(lambda: fcntl.lockf(fb, fcntl.LOCK_EX | fcntl.LOCK_NB,
+                                                         0, 0)), 5), \
+            "record lock of a killed process not released"
+    finally:
+        os.close(fb)
+
+
+def test_lockf_blocking_waiter_on_b_wakes(ab):
+    a, b = ab
+    write_file(a / "db", bytes(100))
+    h = Holder(a / "db", "lockf", 0, 0)
+    w = subprocess.Popen([sys.executable, "-c", WAITER, str(b / "db"), "lockf"],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert w.stdout.readline().strip() == "waiting"
+        time.sleep(1)
+        assert w.poll() is None, "waiter got a record lock held on the other mount"
+        h.release()
+        out, _ = w.communicate(timeout=10)
+        assert out.strip() == "got" and w.returncode == 0
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+        h.kill()
