@@ -169,49 +169,68 @@ Status OpenChunk(const std::string& data_path, const std::string& crc_path, Open
   return FileLength(f);
 }
 
+namespace {
+
+// A write as ApplyWrite sees it: data lands at [off, end); the chunk goes
+// from old_len to new_len bytes.
+struct Span {
+  uint64_t off, end, old_len, new_len;
+  std::string_view data;
+};
+
+// The CRC of block b after the write. A block the data covers whole is
+// summed from the data, one of only new zeros from ZeroCrc; any other is
+// merged in buf from its checked old bytes, zeros and the data.
+Status NewBlockCrc(const ChunkFiles& f, const Span& w, uint64_t b, uint32_t old_crc,
+                   std::string* buf, uint32_t* crc) {
+  const uint64_t bs = b * kBs, be = std::min(bs + kBs, w.new_len);
+  const bool untouched = w.data.empty() || be <= w.off || bs >= w.end;
+  if (!w.data.empty() && w.off <= bs && be <= w.end) {
+    *crc = Crc32c(w.data.data() + (bs - w.off), be - bs);
+    return Status::Ok();
+  }
+  if (bs >= w.old_len && untouched) {
+    *crc = ZeroCrc(be - bs);
+    return Status::Ok();
+  }
+  buf->assign(be - bs, '\0');
+  if (bs < w.old_len) {
+    if (Status s = ReadOldBlock(f, b, old_crc, buf); !s.ok()) return s;
+  }
+  if (!untouched) {
+    uint64_t from = std::max(bs, w.off), to = std::min(be, w.end);
+    std::memcpy(buf->data() + (from - bs), w.data.data() + (from - w.off), to - from);
+  }
+  *crc = Crc32c(buf->data(), buf->size());
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t min_len) {
-  const uint64_t old_len = f->length;
   const uint64_t end = off + data.size();
-  const uint64_t new_len = std::max({old_len, data.empty() ? 0 : end, min_len});
-  if (data.empty() && new_len == old_len) return Status::Ok();
-  if (data.empty()) off = new_len;  // nothing written: only the tail grows
-  const uint64_t b0 = std::min(off, old_len) / kBs;
-  const uint64_t b1 = (new_len - 1) / kBs;
-  std::vector<uint32_t> old_crcs;
-  uint64_t old_blocks = Blocks(old_len);
+  Span w{off, end, f->length, std::max({f->length, data.empty() ? 0 : end, min_len}), data};
+  if (data.empty() && w.new_len == w.old_len) return Status::Ok();
+  if (data.empty()) w.off = w.end = w.new_len;  // nothing written: only the tail grows
+  const uint64_t b0 = std::min(w.off, w.old_len) / kBs, b1 = (w.new_len - 1) / kBs;
+  const uint64_t old_blocks = Blocks(w.old_len);
+  std::vector<uint32_t> old_crcs, crcs(b1 - b0 + 1);
   if (Status s = LoadCrcs(*f, b0, old_blocks > b0 ? old_blocks - b0 : 0, &old_crcs); !s.ok())
     return s;
-  std::vector<uint32_t> crcs(b1 - b0 + 1);
   std::string buf;
   for (uint64_t b = b0; b <= b1; ++b) {
-    const uint64_t bs = b * kBs, be = std::min(bs + kBs, new_len);
-    const bool covered = !data.empty() && off <= bs && be <= end;
-    const bool untouched = data.empty() || be <= off || bs >= end;
-    if (covered) {
-      crcs[b - b0] = Crc32c(data.data() + (bs - off), be - bs);
-    } else if (bs >= old_len && untouched) {
-      crcs[b - b0] = ZeroCrc(be - bs);
-    } else {
-      buf.assign(be - bs, '\0');
-      if (bs < old_len) {
-        if (Status s = ReadOldBlock(*f, b, old_crcs[b - b0], &buf); !s.ok()) return s;
-      }
-      if (!untouched) {
-        uint64_t from = std::max(bs, off), to = std::min(be, end);
-        std::memcpy(buf.data() + (from - bs), data.data() + (from - off), to - from);
-      }
-      crcs[b - b0] = Crc32c(buf.data(), buf.size());
-    }
+    uint32_t old_crc = b < old_blocks ? old_crcs[b - b0] : 0;
+    if (Status s = NewBlockCrc(*f, w, b, old_crc, &buf, &crcs[b - b0]); !s.ok()) return s;
   }
   if (!data.empty()) {
     if (Status s = PwriteAll(f->data.get(), data.data(), data.size(), off, f->name); !s.ok())
       return s;
   }
-  if (new_len > std::max(old_len, data.empty() ? 0 : end)) {
-    if (ftruncate(f->data.get(), static_cast<off_t>(new_len)) != 0)
+  if (w.new_len > std::max(w.old_len, data.empty() ? 0 : end)) {
+    if (ftruncate(f->data.get(), static_cast<off_t>(w.new_len)) != 0)
       return PosixError("extend " + f->name, errno);
   }
-  f->length = new_len;
+  f->length = w.new_len;
   return StoreCrcs(*f, b0, crcs);
 }
 

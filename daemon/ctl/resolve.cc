@@ -46,6 +46,7 @@ Result<uint64_t> ResolvePath(Ctl* ctl, const std::string& path) {
   struct stat st;
   if (!path.empty() && stat(path.c_str(), &st) == 0 && OnDosMount(st.st_dev))
     return static_cast<uint64_t>(st.st_ino);
+  if (auto m = ctl->Meta(); !m.ok()) return m.status();  // a config error, not a lookup's
   uint64_t ino = proto::kRootIno;
   for (const auto& name : Components(path)) {
     proto::LookupReq req{ino, name};

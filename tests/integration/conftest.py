@@ -2,6 +2,8 @@
 
 - cluster3 / cluster5: a module-scoped cluster of 3 / 5 nodes, shared by the
   tests of one file.
+- module_cluster: a factory, module_cluster(nodes), for a module-scoped
+  cluster of another size.
 - cluster: a factory, cluster(nodes=3), for tests that need their own
   cluster (down/up, scripts); every cluster it makes is destroyed after the
   test.
@@ -58,6 +60,14 @@ def cluster3(request):
 @pytest.fixture(scope="module")
 def cluster5(request):
     return _start(request, 5, "c5")
+
+
+@pytest.fixture(scope="module")
+def module_cluster(request):
+    """Factory: module_cluster(nodes) -> a Cluster kept for the whole module."""
+    def make(nodes):
+        return _start(request, nodes, f"m{nodes}")
+    return make
 
 
 @pytest.fixture

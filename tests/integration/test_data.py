@@ -54,6 +54,19 @@ def test_1gib_file_byte_for_byte(cluster3):
     os.unlink(p)
 
 
+def test_parallel_writers_and_readers(cluster3):
+    """Four threads each write their own 24 MiB file at once, then four read
+    them back at once."""
+    import concurrent.futures as cf
+    d = cluster3.mount / "parallel"
+    d.mkdir()
+    with cf.ThreadPoolExecutor(4) as ex:
+        digests = list(ex.map(lambda i: write_random(d / f"f{i}", 24 * MiB + i, 50 + i),
+                              range(4)))
+        got = list(ex.map(lambda i: sha256_file(d / f"f{i}"), range(4)))
+    assert got == digests
+
+
 # ---- down and up ------------------------------------------------------------------
 
 def test_data_survives_down_and_up(cluster):

@@ -3,6 +3,7 @@ offsets, truncate, unlink of an open file, fsync, hard links and the errno
 of bad paths."""
 
 import errno
+import mmap
 import os
 import stat
 
@@ -358,6 +359,41 @@ def test_fsync_and_fdatasync(wd):
     finally:
         os.close(dfd)
     assert read_file(p) == data + b"more"
+
+
+# ---- mmap and fallocate ----------------------------------------------------------
+
+def test_mmap_shared_write_and_read(wd):
+    p = wd / "f"
+    size = CHUNK + 8192
+    base = rand_bytes(size, 10)
+    write_file(p, base)
+    fd = os.open(p, os.O_RDWR)
+    try:
+        with mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE) as m:
+            assert m[:100] == base[:100]
+            assert m[CHUNK - 50:CHUNK + 50] == base[CHUNK - 50:CHUNK + 50]
+            m[0:5] = b"HELLO"
+            m[CHUNK + 10:CHUNK + 15] = b"WORLD"
+            m.flush()
+    finally:
+        os.close(fd)
+    want = bytearray(base)
+    want[0:5] = b"HELLO"
+    want[CHUNK + 10:CHUNK + 15] = b"WORLD"
+    assert read_file(p) == bytes(want)
+
+
+def test_posix_fallocate(wd):
+    p = wd / "f"
+    fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"head")
+        os.posix_fallocate(fd, 0, 6 * MiB)
+        assert os.fstat(fd).st_size == 6 * MiB
+        assert pread_all(fd, 6 * MiB, 0) == b"head" + bytes(6 * MiB - 4)
+    finally:
+        os.close(fd)
 
 
 # ---- hard links -------------------------------------------------------------

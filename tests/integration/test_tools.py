@@ -169,9 +169,13 @@ WRITER = """
 """
 
 
-def test_sqlite_concurrent_writers(wd):
+@pytest.mark.parametrize("journal", ["delete", "wal"])
+def test_sqlite_concurrent_writers(wd, journal):
+    """journal_mode delete relies on fcntl record locks; wal also on a shared
+    mmap of the -shm file."""
     need("sqlite3")
     db = wd / "t.db"
+    assert run(["sqlite3", db, f"PRAGMA journal_mode={journal};"]).stdout.strip() == journal
     run(["sqlite3", db, """
         CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT, n INTEGER, pad TEXT);
         BEGIN;
@@ -202,6 +206,7 @@ def test_sqlite_concurrent_writers(wd):
                             "FROM t GROUP BY who ORDER BY who;"]).stdout.split()
     assert q == ["ok", "a|1000|1000", "b|1000|1000", "init|5000|5000"]
     assert not (wd / "t.db-journal").exists()
+    assert run(["sqlite3", db, "PRAGMA journal_mode;"]).stdout.strip() == journal
 
 
 # ---- make -----------------------------------------------------------------------
