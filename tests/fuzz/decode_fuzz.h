@@ -30,6 +30,7 @@ namespace dos::fuzz {
 
 // Every struct of common/proto/messages.h, Envelope first. A struct added
 // there goes here too (fuzz_test checks that each one has decodable seeds).
+// clang-format off
 #define DOS_FUZZ_STRUCTS(X)                                                                      \
   X(Envelope) X(Empty) X(Attr) X(Replica) X(ChunkInfo) X(EntryRep) X(AttrRep) X(LookupReq)       \
   X(InoReq) X(SetattrReq) X(MknodReq) X(MkdirReq) X(RemoveReq) X(SymlinkReq) X(ReadlinkRep)      \
@@ -46,6 +47,7 @@ enum StructId : uint8_t {
 #undef DOS_FUZZ_ENUM
   kStructCount
 };
+// clang-format on
 inline constexpr uint8_t kFramesTarget = kStructCount;
 inline constexpr uint8_t kTargetCount = kStructCount + 1;
 

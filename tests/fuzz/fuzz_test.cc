@@ -4,7 +4,7 @@
 // escaped exception or a round-trip mismatch (abort) fails the test.
 //
 // Environment, for longer runs by hand:
-//   DOS_FUZZ_ITERATIONS  mutated inputs (default 60000)
+//   DOS_FUZZ_ITERATIONS  mutated inputs (default 300000)
 //   DOS_FUZZ_SECONDS     time cap of the mutation phase (default 4)
 //   DOS_FUZZ_SEED        seed of the mutation phase (default 0xd05)
 //   DOS_FUZZ_CORPUS_DIR  write the seed corpus there, one file per input (what
@@ -28,7 +28,7 @@ uint64_t EnvOr(const char* name, uint64_t def) {
   return v && *v ? std::strtoull(v, nullptr, 0) : def;
 }
 
-bool Run(const std::string& in) {
+bool Feed(const std::string& in) {
   return RunOne(reinterpret_cast<const uint8_t*>(in.data()), in.size());
 }
 
@@ -79,12 +79,14 @@ void InterestingByte(Rng& rng, std::string* s) {
 // Width in bytes of the length field after header byte h, 0 if h carries no
 // length, -1 for the fix types whose length is in h itself.
 int LengthWidth(unsigned char h) {
+  // clang-format off
   switch (h) {
     case 0xc4: case 0xc7: case 0xd9: return 1;
     case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: return 2;
     case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: return 4;
     default: return (h >= 0x80 && h <= 0xbf) ? -1 : 0;
   }
+  // clang-format on
 }
 
 // Rewrites the length of one string, bin, ext, array or map: to 0, the
@@ -126,8 +128,8 @@ void Splice(Rng& rng, std::string* s) {
 
 void Mutate(Rng& rng, std::string* s) {
   using Fn = void (*)(Rng&, std::string*);
-  static const Fn kMutations[] = {FlipBits, Truncate, Insert, Erase, InterestingByte, ForgeLength,
-                                  ForgeLength, Splice};
+  static const Fn kMutations[] = {FlipBits,        Truncate,    Insert,      Erase,
+                                  InterestingByte, ForgeLength, ForgeLength, Splice};
   for (int k = 1 + Pick(rng, 3); k > 0; --k) kMutations[Pick(rng, std::size(kMutations))](rng, s);
 }
 
@@ -137,15 +139,14 @@ TEST(DecodeFuzz, SeedCorpus) {
   if (const char* dir = std::getenv("DOS_FUZZ_CORPUS_DIR")) {
     std::filesystem::create_directories(dir);
     for (size_t i = 0; i < Corpus().size(); ++i) {
-      std::ofstream f(std::filesystem::path(dir) / ("seed-" + std::to_string(i)),
-                      std::ios::binary);
+      std::ofstream f(std::filesystem::path(dir) / ("seed-" + std::to_string(i)), std::ios::binary);
       f.write(Corpus()[i].data(), static_cast<std::streamsize>(Corpus()[i].size()));
     }
     GTEST_SKIP() << "wrote " << Corpus().size() << " seeds to " << dir;
   }
   std::set<uint8_t> decoded;  // targets with at least one input past the decoder
   for (const std::string& in : Corpus())
-    if (Run(in)) decoded.insert(static_cast<uint8_t>(in[0]));
+    if (Feed(in)) decoded.insert(static_cast<uint8_t>(in[0]));
   for (uint8_t t = 0; t < kStructCount; ++t)
     EXPECT_TRUE(decoded.count(t)) << "no seed of " << kStructNames[t] << " decodes";
   EXPECT_TRUE(decoded.count(kFramesTarget)) << "no frame seed parses";
@@ -163,7 +164,7 @@ TEST(DecodeFuzz, EveryOpHasARoute) {
 
 TEST(DecodeFuzz, RandomAndMutated) {
   if (std::getenv("DOS_FUZZ_CORPUS_DIR")) GTEST_SKIP();
-  const uint64_t iterations = EnvOr("DOS_FUZZ_ITERATIONS", 60000);
+  const uint64_t iterations = EnvOr("DOS_FUZZ_ITERATIONS", 300000);
   const auto budget = std::chrono::seconds(EnvOr("DOS_FUZZ_SECONDS", 4));
   Rng rng(EnvOr("DOS_FUZZ_SEED", 0xd05));
   const auto start = std::chrono::steady_clock::now();
@@ -177,7 +178,7 @@ TEST(DecodeFuzz, RandomAndMutated) {
       in = Corpus()[Pick(rng, Corpus().size())];
       Mutate(rng, &in);
     }
-    passed += Run(in);
+    passed += Feed(in);
   }
   std::cout << "[ fuzzed   ] " << n << " inputs, " << passed << " past the decoders\n";
   EXPECT_GE(n, std::min<uint64_t>(iterations, 5000)) << "far too slow";

@@ -69,11 +69,13 @@ std::vector<std::string> AnyTypeValues() {
 
 std::vector<std::string> IntValues() {
   std::vector<std::string> out;
+  // clang-format off
   for (uint64_t v : {0ull, 1ull, 2ull, 3ull, 4ull, 127ull, 128ull, 255ull, 256ull, 4096ull,
                      4097ull, 65535ull, 65536ull, 0xffffffffull, 0x100000000ull, 1ull << 40,
                      (1ull << 40) + 1, 1ull << 50, 0x7fffffffffffffffull, 0x8000000000000000ull,
                      ~0ull})
     out.push_back(Pack([v](Packer& pk) { pk.pack(v); }));
+  // clang-format on
   for (int64_t v : {int64_t{-1}, int64_t{-33}, int64_t{-129}, int64_t{INT32_MIN},
                     std::numeric_limits<int64_t>::min()})
     out.push_back(Pack([v](Packer& pk) { pk.pack(v); }));
@@ -84,6 +86,7 @@ std::vector<std::string> IntValues() {
 }
 
 std::vector<std::string> StrValues() {
+  // clang-format off
   const std::string strs[] = {
       "", ".", "..", "/", "a/b", std::string("a\0b", 3), "\xff\xfe\x80", "user.x",
       "security.capability", "trusted.", "system.posix_acl_access", "UP",
@@ -91,6 +94,7 @@ std::vector<std::string> StrValues() {
       std::string(31, 'a'), std::string(32, 'a'), std::string(255, 'n'), std::string(256, 'n'),
       std::string(300, 'n'), std::string(4095, 'p'), std::string(4096, 'p'),
       std::string(65537, 'q')};
+  // clang-format on
   std::vector<std::string> out;
   for (const std::string& s : strs) out.push_back(Pack([&s](Packer& pk) { pk.pack(s); }));
   out.push_back(std::string("\xdb\0\0\0\x01z", 6));  // str32 of one byte
@@ -149,7 +153,8 @@ void VaryMapShape(const object& o, std::vector<std::string>* out) {
   bin_key.pk.pack(1);
   wide.Raw(std::string("\xdf\0\0\0", 4) + static_cast<char>(m.size));
   for (uint32_t j = 0; j < m.size; ++j) {
-    for (Writer* w : {&unknown, &int_key, &bin_key, &wide}) w->pk.pack(m.ptr[j].key).pack(m.ptr[j].val);
+    for (Writer* w : {&unknown, &int_key, &bin_key, &wide})
+      w->pk.pack(m.ptr[j].key).pack(m.ptr[j].val);
   }
   for (Writer* w : {&unknown, &int_key, &bin_key, &wide}) out->push_back(w->Take());
 }
@@ -269,9 +274,10 @@ std::vector<std::vector<std::string>> Bases() {
   b[kXattrRep].push_back(Encode(XattrRep{{'v', '\0'}}));
   b[kChunkWriteReq].push_back(
       Encode(ChunkWriteReq{5, 1, 4096, {"tcp://127.0.0.1:7702", "tcp://127.0.0.1:7703"}}));
-  b[kLockReq].push_back(Encode(LockReq{1, 2, 3, 4, 1, 0, std::numeric_limits<int64_t>::max(), true}));
-  b[kHeartbeatReq].push_back(
-      Encode(HeartbeatReq{"node1", "tcp://127.0.0.1:7701", "/var/lib/dos", 1 << 30, 1 << 20, 3, 42}));
+  b[kLockReq].push_back(
+      Encode(LockReq{1, 2, 3, 4, 1, 0, std::numeric_limits<int64_t>::max(), true}));
+  b[kHeartbeatReq].push_back(Encode(
+      HeartbeatReq{"node1", "tcp://127.0.0.1:7701", "/var/lib/dos", 1 << 30, 1 << 20, 3, 42}));
   return b;
 }
 
@@ -281,9 +287,9 @@ std::vector<std::string> Shapes(const std::string& good) {
   out.push_back("");
   out.push_back(std::string("\xc1", 1));                         // never used in msgpack
   out.push_back(std::string("\xdf\xff\xff\xff\xff", 5) + good);  // map of 2^32-1 pairs
-  out.push_back(std::string("\xdd\xff\xff\xff\xff", 5));          // array of 2^32-1
-  out.push_back(std::string("\xdb\xff\xff\xff\xff", 5));          // str of 4 GiB
-  out.push_back(std::string("\xc6\x7f\xff\xff\xff", 5));          // bin of 2 GiB
+  out.push_back(std::string("\xdd\xff\xff\xff\xff", 5));         // array of 2^32-1
+  out.push_back(std::string("\xdb\xff\xff\xff\xff", 5));         // str of 4 GiB
+  out.push_back(std::string("\xc6\x7f\xff\xff\xff", 5));         // bin of 2 GiB
   out.push_back(good + good);                                    // trailing message
   out.push_back(good + std::string(1, '\0'));                    // trailing byte
   for (size_t n = 1; n < good.size(); n += 1 + good.size() / 16) out.push_back(good.substr(0, n));

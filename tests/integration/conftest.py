@@ -12,8 +12,14 @@
 Binaries come from DOS_BUILD_DIR (default <repo>/build), handed to
 scripts/dos as DOS_BIN_DIR. When a test fails, the tails of the dosd and
 dosfs logs of every live cluster are attached to its report. A test that
-runs past DOS_TEST_TIMEOUT seconds (default 300) gets its cluster killed, so
-a hung FUSE call returns an error instead of hanging the run.
+runs past DOS_TEST_TIMEOUT seconds (default 300) gets its clusters killed,
+so a hung FUSE call returns an error instead of hanging the run.
+
+Other knobs: DOS_IT_TMP (where cluster folders go, default /tmp) and
+DOS_IT_KEEP=1 (keep a destroyed cluster's folder, logs and data, for a look).
+
+    DOS_BUILD_DIR=build /usr/bin/python3 -m pytest -q tests/integration
+    meson test -C build --suite integration
 """
 
 import faulthandler
