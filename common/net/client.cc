@@ -16,20 +16,30 @@ Client::Client(zmq::context_t* ctx, std::string endpoint)
   std::promise<void> ready;
   auto ready_f = ready.get_future();
   thread_ = std::thread([this, &ready] {
-    zmq::socket_t pull(*ctx_, zmq::socket_type::pull);
-    pull.set(zmq::sockopt::rcvhwm, 0);
-    pull.bind(inproc_);
+    // Socket creation fails when the process runs out of sockets or files:
+    // the client is then broken (every call fails) instead of the process.
+    std::optional<zmq::socket_t> pull, dealer;
+    try {
+      pull.emplace(*ctx_, zmq::socket_type::pull);
+      pull->set(zmq::sockopt::rcvhwm, 0);
+      pull->bind(inproc_);
+      dealer.emplace(*ctx_, zmq::socket_type::dealer);
+    } catch (const zmq::error_t& e) {
+      broken_ = e.num();
+      ready.set_value();
+      return;
+    }
+    pull_ = &*pull;
     ready.set_value();
-    pull_ = &pull;
-    Loop();
+    Loop(*dealer);
     pull_ = nullptr;
   });
   ready_f.wait();
-  push_.connect(inproc_);
+  if (broken_ == 0) push_.connect(inproc_);
 }
 
 Client::~Client() {
-  {
+  if (broken_ == 0) {
     std::lock_guard<std::mutex> lock(push_mu_);
     push_.send(zmq::str_buffer("stop"), zmq::send_flags::none);
   }
@@ -43,8 +53,7 @@ Client::~Client() {
   }
 }
 
-void Client::Loop() {
-  zmq::socket_t dealer(*ctx_, zmq::socket_type::dealer);
+void Client::Loop(zmq::socket_t& dealer) {
   dealer.set(zmq::sockopt::linger, 0);
   dealer.set(zmq::sockopt::sndhwm, 0);
   dealer.set(zmq::sockopt::rcvhwm, 0);
@@ -93,6 +102,8 @@ void Client::Loop() {
 
 Result<Message> Client::Call(proto::Op op, std::string body, std::optional<zmq::message_t> data,
                              int timeout_ms) {
+  if (broken_ != 0)
+    return Status::Err(EIO, "no connection to " + endpoint_ + ": " + ErrnoName(broken_));
   Message req;
   req.env.op = static_cast<uint32_t>(op);
   req.env.id = next_id_.fetch_add(1);

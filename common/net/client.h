@@ -54,7 +54,7 @@ class Client {
   struct Pending {
     std::promise<Message> promise;
   };
-  void Loop();
+  void Loop(zmq::socket_t& dealer);
 
   zmq::context_t* ctx_;
   std::string endpoint_;
@@ -64,6 +64,7 @@ class Client {
   std::mutex mu_;       // guards pending_
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;
   std::atomic<uint64_t> next_id_{1};
+  int broken_ = 0;  // errno when the I/O thread could not open its sockets
   zmq::socket_t* pull_ = nullptr;  // owned by the I/O thread
   std::thread thread_;
 };

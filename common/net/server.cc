@@ -1,5 +1,7 @@
 #include "common/net/server.h"
 
+#include "common/net/client.h"
+
 #include <atomic>
 #include <future>
 
@@ -147,6 +149,9 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
     SendFrames(router_, job.routing, rep);
     return;
   }
+  // A peer's deadline is a hint, never a licence to hold a worker for days.
+  if (job.msg.env.timeout_ms == 0 || job.msg.env.timeout_ms > proto::kMaxTimeoutMs)
+    job.msg.env.timeout_ms = std::min<uint32_t>(proto::kMaxTimeoutMs, kDefaultTimeoutMs);
   Lane* lane = lanes_.at(it->second.lane).get();
   {
     std::lock_guard<std::mutex> lock(lane->mu);

@@ -2,6 +2,10 @@
 // handler runs. A rule broken is EINVAL (or ENAMETOOLONG for a long name).
 #include "common/proto/messages.h"
 
+#include <sys/stat.h>
+
+#include <cstdint>
+
 namespace dos::proto {
 
 namespace {
@@ -34,13 +38,26 @@ Status LookupReq::Valid() const {
   return Status::Ok();
 }
 Status InoReq::Valid() const { return NeedIno(ino, "ino"); }
-Status SetattrReq::Valid() const { return NeedIno(ino, "ino"); }
+Status SetattrReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if ((valid & kSetSize) && size > kMaxFileSize) return Status::Err(EFBIG, "size past 1 PiB");
+  if ((valid & kSetMode) && (mode & ~(S_IFMT | 07777)))
+    return Status::Err(EINVAL, "unknown mode bits");
+  return Status::Ok();
+}
 Status MknodReq::Valid() const {
   if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  switch (mode & S_IFMT) {
+    case 0: case S_IFREG: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK: break;
+    default: return Status::Err(EINVAL, "mknod of an unsupported file type");
+  }
+  if (mode & ~(S_IFMT | 07777)) return Status::Err(EINVAL, "unknown mode bits");
   return ValidName(name);
 }
 Status MkdirReq::Valid() const {
   if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  if ((mode & S_IFMT) != 0 && (mode & S_IFMT) != S_IFDIR) return Status::Err(EINVAL, "mkdir mode");
+  if (mode & ~(S_IFMT | 07777)) return Status::Err(EINVAL, "unknown mode bits");
   return ValidName(name);
 }
 Status RemoveReq::Valid() const {
@@ -72,6 +89,7 @@ Status RenameReq::Valid() const {
 Status ReaddirReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
   if (max == 0 || max > kMaxReaddir) return Status::Err(EINVAL, "readdir max out of range");
+  if (after > static_cast<uint64_t>(INT64_MAX)) return Status::Err(EINVAL, "readdir cookie out of range");
   return Status::Ok();
 }
 Status SetxattrReq::Valid() const {
@@ -89,10 +107,19 @@ Status ReleaseReq::Valid() const { return NeedIno(ino, "ino"); }
 Status ChunkListReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
   if (count == 0 || count > kMaxChunkList) return Status::Err(EINVAL, "chunk count out of range");
+  if (first > kMaxFileSize / kBlockSize) return Status::Err(EINVAL, "chunk index out of range");
   return Status::Ok();
 }
-Status ChunkAllocReq::Valid() const { return NeedIno(ino, "ino"); }
-Status CommitWriteReq::Valid() const { return NeedIno(ino, "ino"); }
+Status ChunkAllocReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (index > kMaxFileSize / kBlockSize) return Status::Err(EFBIG, "chunk index out of range");
+  return Status::Ok();
+}
+Status CommitWriteReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  if (end > kMaxFileSize) return Status::Err(EFBIG, "write end past 1 PiB");
+  return Status::Ok();
+}
 Status SetReplReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
   if (repl == 0 || repl > kMaxReplicas) return Status::Err(EINVAL, "replication out of 1..16");
@@ -113,18 +140,21 @@ Status HeartbeatReq::Valid() const {
 Status ChunkWriteReq::Valid() const {
   if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
   if (chain.size() > kMaxReplicas) return Status::Err(EINVAL, "chain too long");
-  if (offset > (1ull << 40)) return Status::Err(EFBIG, "chunk offset too large");
+  for (const auto& addr : chain)
+    if (addr.rfind("tcp://", 0) != 0 || addr.size() > kMaxAddr)
+      return Status::Err(EINVAL, "chain address is not a tcp:// endpoint");
+  if (offset > kMaxChunkSize) return Status::Err(EFBIG, "chunk offset past the largest chunk");
   return Status::Ok();
 }
 Status ChunkReadReq::Valid() const {
   if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
   if (length > kMaxData) return Status::Err(EINVAL, "read length too large");
-  if (offset > (1ull << 40)) return Status::Err(EINVAL, "chunk offset too large");
+  if (offset > kMaxChunkSize) return Status::Err(EINVAL, "chunk offset past the largest chunk");
   return Status::Ok();
 }
 Status ChunkTruncateReq::Valid() const {
   if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
-  if (length > (1ull << 40)) return Status::Err(EINVAL, "chunk length too large");
+  if (length > kMaxChunkSize) return Status::Err(EINVAL, "chunk length past the largest chunk");
   return Status::Ok();
 }
 Status ChunkIdReq::Valid() const {

@@ -37,6 +37,10 @@ inline constexpr uint32_t kMaxReplicas = 16;
 inline constexpr uint64_t kDefaultChunkSize = 4ull * 1024 * 1024;
 inline constexpr uint32_t kBlockSize = 64 * 1024;  // CRC32C block of a chunk
 inline constexpr uint64_t kRootIno = 1;
+inline constexpr uint64_t kMaxFileSize = 1ull << 50;       // 1 PiB: EFBIG past it
+inline constexpr uint64_t kMaxChunkSize = 256ull << 20;    // largest chunk_size setting
+inline constexpr uint32_t kMaxTimeoutMs = 120000;          // a server caps timeout_ms here
+inline constexpr size_t kMaxAddr = 256;                    // a node endpoint
 
 enum class Op : uint32_t {
   // meta: namespace

@@ -9,7 +9,8 @@ namespace dos::chunk {
 
 namespace {
 
-constexpr uint64_t kMaxChunkBytes = 1ull << 40;
+constexpr uint64_t kMaxChunkBytes = proto::kMaxChunkSize;
+constexpr size_t kMaxPeers = 64;
 
 // What a forward may wait: a little less than what our caller waits, so that
 // our reply (carrying the next node's error) still reaches it in time.
@@ -21,11 +22,16 @@ int ForwardTimeout(uint32_t timeout_ms) {
 
 }  // namespace
 
-net::Client* ChunkHandlers::Peer(const std::string& addr) {
+std::shared_ptr<net::Client> ChunkHandlers::Peer(const std::string& addr) {
   std::lock_guard<std::mutex> lock(peers_mu_);
-  auto& c = peers_[addr];
-  if (!c) c = std::make_unique<net::Client>(ctx_, addr);
-  return c.get();
+  auto it = peers_.find(addr);
+  if (it != peers_.end()) return it->second;
+  // Chain addresses come from the peer: a bound keeps a stream of made-up ones
+  // from costing a thread and sockets each. A call in flight keeps its client.
+  if (peers_.size() >= kMaxPeers) peers_.erase(peers_.begin());
+  auto c = std::make_shared<net::Client>(ctx_, addr);
+  peers_[addr] = c;
+  return c;
 }
 
 Status ChunkHandlers::Forward(const proto::ChunkWriteReq& req, std::string_view data,

@@ -26,14 +26,14 @@ class ChunkHandlers {
 
  private:
   // The cached client of the replica at addr (created on first use).
-  net::Client* Peer(const std::string& addr);
+  std::shared_ptr<net::Client> Peer(const std::string& addr);
   // Sends req's write to chain[0] with chain[1:] as its chain.
   Status Forward(const proto::ChunkWriteReq& req, std::string_view data, uint32_t timeout_ms);
 
   zmq::context_t* ctx_;
   ChunkStore* store_;
   std::mutex peers_mu_;  // guards peers_; a leaf lock
-  std::map<std::string, std::unique_ptr<net::Client>> peers_;
+  std::map<std::string, std::shared_ptr<net::Client>> peers_;  // at most kMaxPeers
 };
 
 }  // namespace dos::chunk

@@ -10,7 +10,7 @@
 namespace dos::meta {
 
 namespace {
-constexpr uint64_t kMaxFileBytes = 1ull << 50;  // 1 PiB
+constexpr uint64_t kMaxFileBytes = proto::kMaxFileSize;
 
 Result<Inode> LoadFile(store::Db* db, uint64_t ino) {
   Result<Inode> in = LoadInode(db, ino);

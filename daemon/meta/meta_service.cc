@@ -29,7 +29,8 @@ Status MetaServiceImpl::Start() {
 
 Result<std::unique_ptr<MetaService>> MetaService::Open(zmq::context_t* ctx,
                                                        const MetaOptions& opts) {
-  if (opts.chunk_size == 0 || opts.chunk_size % proto::kBlockSize != 0)
+  if (opts.chunk_size == 0 || opts.chunk_size % proto::kBlockSize != 0 ||
+      opts.chunk_size > proto::kMaxChunkSize)
     return Status::Err(EINVAL, "chunk size must be a multiple of 64 KiB");
   if (opts.default_repl == 0 || opts.default_repl > proto::kMaxReplicas)
     return Status::Err(EINVAL, "default replication out of 1..16");

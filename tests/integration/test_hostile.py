@@ -11,8 +11,9 @@ message is malformed; afterwards every dosd still runs with the pid it had,
 read back byte for byte.
 
 The tests of this file share one cluster and run in file order:
-test_survivors checks the cluster after the barrage. The xfail tests at the
-end are known daemon bugs; each names what a fix must make true.
+test_survivors checks the cluster after the barrage. The tests at the end
+are regressions of daemon bugs this file found (field rules, a chain of
+made-up addresses exhausting a node's sockets).
 """
 
 import errno
@@ -41,6 +42,7 @@ MAX_FRAME = MAX_DATA + MAX_BODY  # ZMQ_MAXMSGSIZE of the server's ROUTER
 MAX_READDIR = 4096
 MAX_CHUNK_LIST = 4096
 MAX_REPLICAS = 16
+MAX_CHUNK = 256 * MiB  # kMaxChunkSize
 U64 = 2**64 - 1
 I64 = 2**63 - 1
 
@@ -469,7 +471,7 @@ def test_hostile_fields_meta(target):
         (OP["release_locks"], {"ino": f, "client": 0xBAD, "owner": 1}),
         (OP["release"], {"ino": f, "client": U64}),
         (OP["release_locks"], {"ino": U64, "client": U64, "owner": U64, "is_flock": True}),
-        (OP["chunk_list"], {"ino": f, "first": 2**62, "count": MAX_CHUNK_LIST}),
+        (OP["chunk_list"], {"ino": f, "first": 2**30, "count": MAX_CHUNK_LIST}),
         (OP["readdir"], {"ino": target.scratch, "after": 2**62, "max": MAX_READDIR}),
         (OP["statfs"], {"junk": [1, {"a": None}], "more": b"\x00" * 1000}),
         (OP["node_list"], {"x": 1}),
@@ -496,7 +498,8 @@ def chunk_cases():
         (OP["chunk_write"], {"id": x, "offset": U64}, b"x", errno.EFBIG),
         (OP["chunk_write"], {"id": x, "offset": 2**40 + 1}, b"x", errno.EFBIG),
         (OP["chunk_write"], {"id": x, "offset": 2**40}, b"x", errno.EFBIG),
-        (OP["chunk_write"], {"id": x, "offset": 2**40 - 1}, b"xy", errno.EFBIG),
+        (OP["chunk_write"], {"id": x, "offset": MAX_CHUNK - 1}, b"xy", errno.EFBIG),
+        (OP["chunk_write"], {"id": x, "chain": ["bogus"]}, b"x", errno.EINVAL),
         (OP["chunk_write"], {"id": x, "offset": -1}, b"x", errno.EPROTO),
         (OP["chunk_read"], {"id": 0, "length": 1}, None, errno.EINVAL),
         (OP["chunk_read"], {"id": x, "length": 2**32 - 1}, None, errno.EINVAL),
@@ -524,9 +527,9 @@ def test_hostile_fields_chunk(target):
     # of 2^64-1, a read of kMaxData, an unreachable chain head. Each answers
     # (the chain with ETIMEDOUT once its deadline passes); the chunks go away.
     p = target.chunk
-    err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 1, "offset": 2**40 - 1}, data=b"z")
+    err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 1, "offset": MAX_CHUNK - 1}, data=b"z")
     assert err == 0, msg
-    err, msg, _, data = p.call(OP["chunk_read"], {"id": x + 1, "offset": 2**40 - 4, "length": 64})
+    err, msg, _, data = p.call(OP["chunk_read"], {"id": x + 1, "offset": MAX_CHUNK - 4, "length": 64})
     assert err == 0 and data == b"\0\0\0z", (msg, data)
     err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 2, "version": U64}, data=b"v")
     assert err == 0, msg
@@ -534,7 +537,7 @@ def test_hostile_fields_chunk(target):
     assert err == 0, msg
     err, _, _, _ = p.call(OP["chunk_write"], {"id": x + 2, "version": 1}, data=b"w")
     assert err == 0
-    err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 3, "chain": ["not-an-endpoint"]},
+    err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 3, "chain": ["tcp://127.0.0.1:1"]},
                             data=b"c", timeout_ms=300)
     assert err == errno.ETIMEDOUT, (errname(err), msg)
     err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 4})  # no data frame
@@ -594,16 +597,11 @@ def test_survivors(target):
     assert poll(lambda: all(n["state"] == "UP" for n in c.node_ls()), timeout=5)
 
 
-# ---- known daemon bugs -------------------------------------------------------------
-# Each fails today; a fix makes it pass, and then strict=True fails the run until
-# the marker goes.
+# ---- regressions ----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="no field rule: SetattrReq.size, CommitWriteReq.end, "
-                   "MknodReq.mode, uint64 fields bound to SQLite as negative int64 "
-                   "(see the report of test_hostile.py)")
 @pytest.mark.parametrize("case", ["setattr_size", "commit_end", "mknod_mode", "chunk_list_wrap",
                                   "readdir_after_wrap"])
-def test_field_rules_not_enforced(target, case):
+def test_field_rules_enforced(target, case):
     m, f, s = target.meta, target.file, target.scratch
     try:
         if case == "setattr_size":    # st_size would be -1 in the kernel
@@ -629,10 +627,6 @@ def test_field_rules_not_enforced(target, case):
         target.alive()
 
 
-@pytest.mark.xfail(strict=True, reason="daemon/chunk/handlers.cc Peer() keeps one net::Client "
-                   "(a thread and 3 ZeroMQ sockets) per distinct chain address for ever; at "
-                   "ZMQ_MAX_SOCKETS (1023) socket creation inside Client's thread throws and "
-                   "std::terminate kills dosd")
 def test_chain_addresses_do_not_exhaust_the_node(target):
     """ChunkWrite requests, each naming another (bogus) first address in its
     chain: the node must stay up, answer, and keep its threads bounded. Runs
@@ -643,7 +637,8 @@ def test_chain_addresses_do_not_exhaust_the_node(target):
     sent = 0
     for i in range(600):
         _, env = p.envelope(OP["chunk_write"], timeout_ms=30)
-        p.sock.send_multipart([env, pack({"id": HOSTILE_CHUNK + 10, "chain": [f"bogus-{i}"]}),
+        p.sock.send_multipart([env, pack({"id": HOSTILE_CHUNK + 10,
+                                                    "chain": [f"tcp://127.0.0.1:{40000 + i}"]}),
                                b"x"])
         sent += 1
         if not p.sock.poll(2000) or time.monotonic() > deadline:
