@@ -74,13 +74,7 @@ void Client::Loop(zmq::socket_t& dealer) {
       frames.clear();
       (void)zmq::recv_multipart(*pull_, std::back_inserter(frames));
       if (frames.size() == 1) return;  // stop
-      for (size_t i = 0; i < frames.size(); ++i) {
-        auto flag = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-        try {
-          dealer.send(frames[i], flag);
-        } catch (const zmq::error_t&) {
-        }
-      }
+      ForwardFrames(dealer, frames);
     }
     if (items[1].revents & ZMQ_POLLIN) {
       frames.clear();

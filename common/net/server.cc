@@ -108,13 +108,7 @@ void Server::IoLoop() {
       frames.clear();
       (void)zmq::recv_multipart(*replies_, std::back_inserter(frames));
       if (frames.size() == 1) return;  // stop
-      for (size_t i = 0; i < frames.size(); ++i) {
-        auto flag = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-        try {
-          router_.send(frames[i], flag);
-        } catch (const zmq::error_t&) {
-        }
-      }
+      ForwardFrames(router_, frames);
     }
     if (items[0].revents & ZMQ_POLLIN) {
       frames.clear();
