@@ -1,5 +1,6 @@
 #include "fuse/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -27,6 +28,7 @@ uint64_t RandomClientId() {
 Cluster::Cluster(const ClientConf& conf)
     : ctx_(1),
       timeout_ms_(conf.timeout_ms),
+      chunk_timeout_ms_(std::min(conf.chunk_timeout_ms, conf.timeout_ms)),
       client_id_(RandomClientId()),
       meta_(std::make_unique<net::Client>(&ctx_, conf.meta)) {}
 

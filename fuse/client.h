@@ -31,6 +31,9 @@ class Cluster {
 
   uint64_t client_id() const { return client_id_; }
   int timeout_ms() const { return timeout_ms_; }
+  // Deadline of one chunk read or write on one replica (shorter, so that a
+  // dead replica costs little before the next one is tried).
+  int chunk_timeout_ms() const { return chunk_timeout_ms_; }
   const std::string& meta_endpoint() const { return meta_->endpoint(); }
 
   // A typed call to meta with the configured deadline.
@@ -57,6 +60,7 @@ class Cluster {
  private:
   zmq::context_t ctx_;
   int timeout_ms_;
+  int chunk_timeout_ms_;
   uint64_t client_id_;
   std::unique_ptr<net::Client> meta_;
   std::mutex nodes_mu_;  // guards nodes_ and suspect_until_ms_

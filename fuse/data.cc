@@ -1,6 +1,7 @@
 #include "fuse/data.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -66,9 +67,9 @@ Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::strin
   if (order.empty()) return Status::Err(EIO, "chunk has no replica");
   for (size_t i = 1; i < order.size(); ++i) req.chain.push_back(order[i].addr);
   proto::Empty rep;
-  Status s =
-      fs.cluster->Node(order[0].addr)
-          .Call(proto::Op::kChunkWrite, req, &rep, fs.cluster->timeout_ms(), data, nullptr, true);
+  Status s = fs.cluster->Node(order[0].addr)
+                 .Call(proto::Op::kChunkWrite, req, &rep, fs.cluster->chunk_timeout_ms(), data,
+                       nullptr, true);
   fs.cluster->NoteResult(order[0].addr, s);
   return s;
 }
@@ -84,7 +85,10 @@ Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data) 
       return s;
     }
     if (s.err() == ENOSPC || s.err() == EDQUOT) return s;
-    st.ForgetChunk(p.index);  // maybe stale (moved replicas, new version): ask meta again
+    // Maybe stale (moved replicas, new version) or a replica died: ask meta
+    // again. Meta leaves out replicas on dead nodes and bumps the version,
+    // so the retry writes to the live ones only.
+    st.ForgetChunk(p.index);
   }
   return s;
 }
@@ -106,21 +110,42 @@ Status LoadLayout(Fs& fs, FileState& st, uint64_t first, uint64_t last) {
   return Status::Ok();
 }
 
+// A replica answered EIO: its copy failed a CRC check (or is cut short). Not
+// a lost connection, which common/net also reports as EIO.
+bool BadCopy(const Status& s) {
+  return s.err() == EIO && s.message().rfind("no connection", 0) != 0;
+}
+
+// Tells meta which replicas of chunk id are bad, now that a good one was
+// read: meta drops them and copies the chunk anew. Best effort.
+void ReportBad(Fs& fs, uint64_t id, const std::vector<std::string>& nodes) {
+  for (const std::string& node : nodes) {
+    proto::Empty rep;
+    Status s = fs.cluster->Meta(proto::Op::kChunkBad, proto::ChunkBadReq{id, node}, &rep);
+    if (!s.ok())
+      fprintf(stderr, "dosfs: report of bad chunk %llu on %s: %s\n",
+              static_cast<unsigned long long>(id), node.c_str(), s.ToString().c_str());
+  }
+}
+
 // Reads one piece into dst (zeroed beforehand): replicas in order, the next
 // one on any error. EIO when all fail.
 Status ReadPiece(Fs& fs, const proto::ChunkInfo& c, const Piece& p, char* dst) {
   Status last = Status::Err(EIO, "chunk has no replica");
+  std::vector<std::string> bad;
   for (const auto& r : fs.cluster->Ordered(c.replicas)) {
     proto::ChunkReadReq req{c.id, c.version, p.offset, static_cast<uint32_t>(p.len)};
     proto::Empty rep;
     std::string data;
-    last = fs.cluster->Node(r.addr).Call(proto::Op::kChunkRead, req, &rep, fs.cluster->timeout_ms(),
-                                         {}, &data);
+    last = fs.cluster->Node(r.addr).Call(proto::Op::kChunkRead, req, &rep,
+                                         fs.cluster->chunk_timeout_ms(), {}, &data);
     fs.cluster->NoteResult(r.addr, last);
     if (last.ok()) {
       std::memcpy(dst, data.data(), std::min(data.size(), p.len));
+      if (!bad.empty()) ReportBad(fs, c.id, bad);
       return last;
     }
+    if (BadCopy(last)) bad.push_back(r.node);
   }
   return last;
 }

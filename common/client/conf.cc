@@ -30,6 +30,9 @@ Result<ClientConf> LoadClientConf(const std::string& explicit_path) {
   conf.meta = *meta;
   conf.timeout_ms = tbl["cluster"]["timeout_ms"].value_or(conf.timeout_ms);
   if (conf.timeout_ms <= 0) return Status::Err(EINVAL, conf.path + ": cluster.timeout_ms must be > 0");
+  conf.chunk_timeout_ms = tbl["cluster"]["chunk_timeout_ms"].value_or(conf.chunk_timeout_ms);
+  if (conf.chunk_timeout_ms <= 0)
+    return Status::Err(EINVAL, conf.path + ": cluster.chunk_timeout_ms must be > 0");
   return conf;
 }
 

@@ -3,6 +3,8 @@
 //   [cluster]
 //   meta = "tcp://127.0.0.1:7701"   # the meta service's endpoint
 //   timeout_ms = 15000              # deadline of one request
+//   chunk_timeout_ms = 3000         # deadline of one chunk read or write on
+//                                   # one replica, before the next is tried
 //
 // Which file: an explicit path, else $DOS_CONF, else /etc/dos/dos.conf.
 #pragma once
@@ -19,6 +21,7 @@ struct ClientConf {
   std::string path;  // the file it came from
   std::string meta;
   int timeout_ms = 15000;
+  int chunk_timeout_ms = 3000;
 };
 
 // explicit_path may be empty. ENOENT names the file that was tried;

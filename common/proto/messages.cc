@@ -161,5 +161,16 @@ Status ChunkIdReq::Valid() const {
   if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
   return Status::Ok();
 }
+Status ChunkBadReq::Valid() const {
+  if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  if (node.empty() || node.size() > kMaxName) return Status::Err(EINVAL, "bad node name");
+  return Status::Ok();
+}
+Status ChunkReplicateReq::Valid() const {
+  if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  if (source.rfind("tcp://", 0) != 0 || source.size() > kMaxAddr)
+    return Status::Err(EINVAL, "source is not a tcp:// endpoint");
+  return Status::Ok();
+}
 
 }  // namespace dos::proto

@@ -76,6 +76,7 @@ enum class Op : uint32_t {
   kHeartbeat = 40,
   kNodeList = 41,
   kPing = 42,
+  kChunkBad = 43,
   // node: chunk store
   kChunkWrite = 100,
   kChunkRead = 101,
@@ -83,6 +84,7 @@ enum class Op : uint32_t {
   kChunkDelete = 103,
   kChunkStat = 104,
   kChunkSync = 105,
+  kChunkReplicate = 106,
 };
 
 // ---- envelope ------------------------------------------------------------
@@ -467,6 +469,15 @@ struct NodeListRep {
   std::vector<NodeInfo> nodes;
   MSGPACK_DEFINE_MAP(nodes)
 };
+// Client -> meta: the replica of chunk id on node failed its CRC check while
+// another replica read fine. Meta drops it from the chunk's replicas (if a
+// live one is left) and re-replication copies the chunk anew. Reply Empty.
+struct ChunkBadReq {
+  uint64_t id = 0;
+  std::string node;
+  Status Valid() const;
+  MSGPACK_DEFINE_MAP(id, node)
+};
 
 // ---- node: chunk store ---------------------------------------------------------
 // Client or previous replica -> node: write the data frame at offset of chunk
@@ -514,6 +525,17 @@ struct ChunkStatRep {
   uint64_t version = 0;
   uint64_t length = 0;
   MSGPACK_DEFINE_MAP(version, length)
+};
+// Meta -> node: make a fresh copy of chunk id at version by reading it from
+// the replica at source (kChunkStat, then kChunkRead in pieces), dropping any
+// old local copy first; fdatasync before the reply. ESTALE if the source
+// holds an older version, EIO on a bad CRC there. Reply Empty.
+struct ChunkReplicateReq {
+  uint64_t id = 0;
+  uint64_t version = 1;
+  std::string source;  // endpoint of a live replica
+  Status Valid() const;
+  MSGPACK_DEFINE_MAP(id, version, source)
 };
 
 // Checks one path component: EINVAL if empty, "." or ".." or holds '/' or

@@ -11,6 +11,7 @@ namespace {
 
 constexpr uint64_t kMaxChunkBytes = proto::kMaxChunkSize;
 constexpr size_t kMaxPeers = 64;
+constexpr uint32_t kCopyPiece = 1 << 20;  // bytes per kChunkRead of a replicate
 
 // What a forward may wait: a little less than what our caller waits, so that
 // our reply (carrying the next node's error) still reaches it in time.
@@ -75,6 +76,33 @@ Status ChunkHandlers::Read(const proto::ChunkReadReq& req, net::Message* out) {
   return Status::Ok();
 }
 
+// Pulls the whole chunk from req.source. An old local copy (a stale replica
+// from before this node went down, or a corrupt one) goes first, so the new
+// copy holds exactly the source's bytes, every CRC computed afresh.
+Status ChunkHandlers::Replicate(const proto::ChunkReplicateReq& req, uint32_t timeout_ms) {
+  int t = ForwardTimeout(timeout_ms);
+  std::shared_ptr<net::Client> src = Peer(req.source);
+  proto::ChunkStatRep st;
+  if (Status s = src->Call(proto::Op::kChunkStat, proto::ChunkIdReq{req.id}, &st, t); !s.ok())
+    return Status::Err(s.err(), "stat at " + req.source + ": " + s.message());
+  if (st.length > kMaxChunkBytes) return Status::Err(EINVAL, "source chunk too long");
+  if (Status s = store_->Delete(req.id); !s.ok() && s.err() != ENOENT) return s;
+  if (Status s = store_->Truncate(req.id, req.version, 0); !s.ok()) return s;
+  for (uint64_t off = 0; off < st.length; off += kCopyPiece) {
+    uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(kCopyPiece, st.length - off));
+    proto::ChunkReadReq rd{req.id, req.version, off, len};
+    proto::Empty rep;
+    std::string data;
+    Status s = src->Call(proto::Op::kChunkRead, rd, &rep, t, {}, &data);
+    if (s.ok()) s = store_->Write(req.id, req.version, off, data);
+    if (!s.ok()) {
+      (void)store_->Delete(req.id);  // no half copy left behind
+      return Status::Err(s.err(), "copy from " + req.source + ": " + s.message());
+    }
+  }
+  return store_->Sync(req.id);
+}
+
 void ChunkHandlers::Register(net::Server* server, int lane) {
   using net::Message;
   using net::Typed;
@@ -114,6 +142,11 @@ void ChunkHandlers::Register(net::Server* server, int lane) {
                    Typed<proto::ChunkIdReq, Empty>(
                        [this](const proto::ChunkIdReq& req, Empty*, Message&, Message*) {
                          return store_->Sync(req.id);
+                       }));
+  server->Register(Op::kChunkReplicate, lane,
+                   Typed<proto::ChunkReplicateReq, Empty>(
+                       [this](const proto::ChunkReplicateReq& req, Empty*, Message& in, Message*) {
+                         return Replicate(req, in.env.timeout_ms);
                        }));
 }
 

@@ -83,6 +83,7 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
   auto* layout = &layout_;
   auto* locks = &locks_;
   auto* members = &members_;
+  auto* repair = &repair_;
   On<ChunkListReq, ChunkListRep>(server, lane, Op::kChunkList,
                                  [layout](auto& q, auto* r) { return layout->ChunkList(q, r); });
   On<ChunkAllocReq, ChunkAllocRep>(server, lane, Op::kChunkAlloc,
@@ -100,8 +101,14 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
     locks->Release(q.ino, q.client, q.owner, q.is_flock);
     return Status::Ok();
   });
-  On<HeartbeatReq, Empty>(server, lane, Op::kHeartbeat,
-                          [members](auto& q, auto*) { return members->Heartbeat(q); });
+  // Heartbeats are meta's clock: they also drive re-replication.
+  On<HeartbeatReq, Empty>(server, lane, Op::kHeartbeat, [members, repair](auto& q, auto*) {
+    Status s = members->Heartbeat(q);
+    repair->Tick(Membership::WallMs());
+    return s;
+  });
+  On<ChunkBadReq, Empty>(server, lane, Op::kChunkBad,
+                         [repair](auto& q, auto*) { return repair->DropReplica(q.id, q.node); });
   On<Empty, NodeListRep>(server, lane, Op::kNodeList, [members](auto&, auto* r) {
     r->nodes = members->Nodes();
     return Status::Ok();

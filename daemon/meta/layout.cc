@@ -68,10 +68,35 @@ Status Layout::ChunkAlloc(const proto::ChunkAllocReq& req, proto::ChunkAllocRep*
   if (*row) {
     out->chunk.id = st.U64(0);
     out->chunk.version = st.U64(1);
-    return FillReplicas(&out->chunk);
+    if (Status s = FillReplicas(&out->chunk); !s.ok()) return s;
+    return DropDead(&out->chunk);
   }
   uint32_t repl = in->repl ? in->repl : default_repl_;
   return Place(req.ino, repl, in->chunk_size, &out->chunk);
+}
+
+Status Layout::DropDead(proto::ChunkInfo* out) {
+  std::vector<proto::Replica> live;
+  for (const proto::Replica& r : out->replicas)
+    if (!members_->IsDead(r.node)) live.push_back(r);
+  if (live.size() == out->replicas.size() || live.empty()) return Status::Ok();
+  store::Txn txn(db_);
+  if (Status s = txn.Begin(); !s.ok()) return s;
+  store::Stmt bump(db_, "UPDATE chunks SET version = version + 1 WHERE id = ?1 RETURNING version");
+  Result<bool> row = bump.Bind(1, out->id).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Err(EIO, "chunk vanished");
+  uint64_t version = bump.U64(0);
+  if (Status s = bump.Run(); !s.ok()) return s;
+  for (const proto::Replica& r : out->replicas) {
+    if (!members_->IsDead(r.node)) continue;
+    store::Stmt del(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
+    if (Status s = del.Bind(1, out->id).Bind(2, r.node).Run(); !s.ok()) return s;
+  }
+  if (Status s = txn.Commit(); !s.ok()) return s;
+  out->version = version;
+  out->replicas = std::move(live);
+  return Status::Ok();
 }
 
 Status Layout::Place(uint64_t ino, uint32_t repl, uint64_t chunk_size, proto::ChunkInfo* out) {

@@ -19,7 +19,11 @@ class Layout {
   // Chunks of ino in [first, first+count) that exist, with their replicas
   // (UP nodes first). ENOENT.
   Status ChunkList(const proto::ChunkListReq& req, proto::ChunkListRep* out);
-  // The chunk at index, placed now if new on min(repl, UP nodes) nodes.
+  // The chunk at index, placed now if new on min(repl, UP nodes) nodes. An
+  // existing chunk with replicas on dead nodes (and a live one) loses them
+  // and gets version+1 first: the write that follows leaves them out, and a
+  // stale copy coming back must never be read (re-replication makes new
+  // copies).
   // ENOSPC if no UP node can take it, EISDIR/EINVAL if ino is not a regular
   // file, EFBIG past the largest offset.
   Status ChunkAlloc(const proto::ChunkAllocReq& req, proto::ChunkAllocRep* out);
@@ -27,6 +31,8 @@ class Layout {
  private:
   // Fills out->replicas of chunk out->id.
   Status FillReplicas(proto::ChunkInfo* out);
+  // Drops out->replicas on dead nodes and bumps the version (see ChunkAlloc).
+  Status DropDead(proto::ChunkInfo* out);
   Status Place(uint64_t ino, uint32_t repl, uint64_t chunk_size, proto::ChunkInfo* out);
 
   store::Db* db_;

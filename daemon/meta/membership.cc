@@ -50,6 +50,10 @@ bool Membership::IsUp(const std::string& name) const {
   return clock_() - it->second.last_seen_ms <= timeout_ms_;
 }
 
+bool Membership::IsDead(const std::string& name) const {
+  return Settled() && !IsUp(name);
+}
+
 std::vector<proto::NodeInfo> Membership::Nodes() const {
   std::vector<proto::NodeInfo> out;
   for (const auto& [name, n] : nodes_) {

@@ -23,7 +23,7 @@ class Membership {
   static int64_t WallMs();
 
   Membership(store::Db* db, int timeout_ms, Clock clock = WallMs)
-      : db_(db), timeout_ms_(timeout_ms), clock_(std::move(clock)) {}
+      : db_(db), timeout_ms_(timeout_ms), clock_(std::move(clock)), started_ms_(clock_()) {}
 
   // Reads the known nodes from the database.
   Status Load();
@@ -31,6 +31,12 @@ class Membership {
   // Every known node, sorted by name.
   std::vector<proto::NodeInfo> Nodes() const;
   bool IsUp(const std::string& name) const;
+  // Known to be gone: not UP although meta has run for longer than the
+  // timeout (so right after a restart of meta, nodes not heard from yet are
+  // not dead). Its replicas may be dropped and copied elsewhere.
+  bool IsDead(const std::string& name) const;
+  // Meta has run for longer than the timeout: UP and DOWN are trustworthy.
+  bool Settled() const { return clock_() - started_ms_ > timeout_ms_; }
   // The endpoint of node name, or "" if unknown.
   std::string AddrOf(const std::string& name) const;
   // UP nodes with their free bytes and replica counts, for Place().
@@ -42,6 +48,7 @@ class Membership {
   store::Db* db_;
   int timeout_ms_;
   Clock clock_;
+  int64_t started_ms_;
   std::map<std::string, proto::NodeInfo> nodes_;  // state filled in by Nodes()
 };
 

@@ -12,6 +12,7 @@
 #include "daemon/meta/meta_service.h"
 #include "daemon/meta/namespace.h"
 #include "daemon/meta/node_client.h"
+#include "daemon/meta/repair.h"
 
 namespace dos::meta {
 
@@ -32,6 +33,7 @@ class MetaServiceImpl : public MetaService {
   Namespace ns_;
   Layout layout_;
   Locks locks_;
+  Repairer repair_;
 };
 
 }  // namespace dos::meta

@@ -60,7 +60,6 @@ def test_read_skips_corrupt_replicas(wd, cluster3):
     assert fresh_read(c, p) == data
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: repair of a bad copy is not built yet")
 def test_corrupt_replica_is_repaired(wd, cluster3):
     c = cluster3
     p = wd / "f"
@@ -148,7 +147,6 @@ def test_write_with_a_node_down(killed):
         assert len(set(ch["replicas"])) == 3, ch   # 3 live nodes are left
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3: re-replication is not built yet")
 def test_chunks_rereplicated_after_node_down(killed):
     k = killed
     c = k.c

@@ -118,5 +118,25 @@ TEST_F(ChunkServiceTest, ErrnoOfTheLastReplicaTravelsBack) {
   EXPECT_EQ(s.err(), ETIMEDOUT) << s.ToString();
 }
 
+// Issue 3: node 1 pulls a whole chunk (bigger than one copy piece) from node
+// 0, replacing a stale copy it had.
+TEST_F(ChunkServiceTest, ReplicateCopiesTheWholeChunk) {
+  std::string data(2500000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 13 + 5);
+  ASSERT_TRUE(Write(nodes_[0], 11, 0, data, {}).ok());
+  ASSERT_TRUE(Write(nodes_[1], 11, 0, "stale stale stale", {}).ok());
+  proto::ChunkReplicateReq req{11, 1, nodes_[0].server->endpoint()};
+  proto::Empty e;
+  Status s = nodes_[1].client->Call(Op::kChunkReplicate, req, &e, 5000);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto r = Read(nodes_[1], 11, 0, 3000000);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r.value(), data);
+  // A source without the version asked for: ESTALE, no copy left behind.
+  req.version = 5;
+  EXPECT_EQ(nodes_[1].client->Call(Op::kChunkReplicate, req, &e, 5000).err(), ESTALE);
+  EXPECT_EQ(Read(nodes_[1], 11, 0, 10).err(), ENOENT);
+}
+
 }  // namespace
 }  // namespace dos::chunk

@@ -1,0 +1,151 @@
+#include "daemon/meta/repair.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "common/store/stmt.h"
+#include "common/store/txn.h"
+
+namespace dos::meta {
+
+std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks,
+                             const std::function<bool(const std::string&)>& live,
+                             std::vector<Candidate> cands, size_t max,
+                             const std::set<uint64_t>& busy, std::mt19937_64& rng) {
+  std::vector<Copy> out;
+  for (const ChunkReplicas& c : chunks) {
+    if (out.size() >= max) break;
+    if (busy.count(c.id)) continue;
+    std::vector<std::string> alive, dead;
+    for (const std::string& n : c.nodes) (live(n) ? alive : dead).push_back(n);
+    if (alive.empty() || alive.size() >= c.want) continue;
+    std::vector<Candidate> free;
+    for (const Candidate& k : cands)
+      if (std::find(c.nodes.begin(), c.nodes.end(), k.name) == c.nodes.end()) free.push_back(k);
+    std::vector<std::string> picked = Place(std::move(free), 1, c.chunk_size, rng);
+    if (picked.empty()) continue;
+    out.push_back(Copy{c.id, c.version, alive.front(), picked[0], dead.empty() ? "" : dead[0]});
+    for (Candidate& k : cands)
+      if (k.name == picked[0]) ++k.replicas;
+  }
+  return out;
+}
+
+Repairer::Repairer(store::Db* db, Membership* members, zmq::context_t* ctx,
+                   uint32_t default_repl)
+    : db_(db),
+      members_(members),
+      ctx_(ctx),
+      default_repl_(default_repl),
+      rng_(std::random_device()()) {}
+
+Repairer::~Repairer() {
+  for (Running& r : running_) r.done.wait();
+}
+
+Result<std::vector<ChunkReplicas>> Repairer::Scan() {
+  store::Stmt st(db_,
+                 "SELECT c.id, c.version, i.repl, i.chunk_size, r.node FROM chunks c"
+                 " JOIN inodes i ON i.ino = c.ino LEFT JOIN replicas r ON r.chunk_id = c.id"
+                 " ORDER BY c.id, r.pos");
+  std::vector<ChunkReplicas> out;
+  for (;;) {
+    Result<bool> row = st.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    uint64_t id = st.U64(0);
+    if (out.empty() || out.back().id != id) {
+      uint32_t repl = static_cast<uint32_t>(st.U64(2));
+      out.push_back(ChunkReplicas{id, st.U64(1), repl ? repl : default_repl_, st.U64(3), {}});
+    }
+    std::string node = st.Text(4);
+    if (!node.empty()) out.back().nodes.push_back(std::move(node));
+  }
+}
+
+void Repairer::Start(const Copy& c) {
+  std::string target = members_->AddrOf(c.target);
+  auto& client = clients_[target];
+  if (!client) client = std::make_unique<net::Client>(ctx_, target);
+  net::Client* cl = client.get();
+  proto::ChunkReplicateReq req{c.id, c.version, members_->AddrOf(c.source)};
+  running_.push_back(Running{c, std::async(std::launch::async, [cl, req] {
+                               proto::Empty rep;
+                               return cl->Call(proto::Op::kChunkReplicate, req, &rep,
+                                               kCopyTimeoutMs);
+                             })});
+}
+
+// The copy is kept only if the chunk still exists at the version copied (a
+// write that left out a dead replica bumps the version: the copy may lack
+// it) and the target is still UP.
+Status Repairer::Apply(const Copy& c) {
+  store::Txn txn(db_);
+  if (Status s = txn.Begin(); !s.ok()) return s;
+  store::Stmt ver(db_, "SELECT version FROM chunks WHERE id = ?1");
+  Result<bool> row = ver.Bind(1, c.id).Step();
+  if (!row.ok()) return row.status();
+  if (!*row || ver.U64(0) != c.version) return Status::Err(ESTALE, "chunk changed during copy");
+  if (!members_->IsUp(c.target)) return Status::Err(EHOSTDOWN, "target went down");
+  store::Stmt swap(db_, "UPDATE replicas SET node = ?3 WHERE chunk_id = ?1 AND node = ?2");
+  if (Status s = swap.Bind(1, c.id).Bind(2, c.replaces).Bind(3, c.target).Run(); !s.ok())
+    return s;
+  if (db_->Changes() == 0) {
+    store::Stmt add(db_,
+                    "INSERT INTO replicas(chunk_id, node, pos) SELECT ?1, ?2,"
+                    " COALESCE(MAX(pos), -1) + 1 FROM replicas WHERE chunk_id = ?1");
+    if (Status s = add.Bind(1, c.id).Bind(2, c.target).Run(); !s.ok()) return s;
+  }
+  return txn.Commit();
+}
+
+void Repairer::Tick(int64_t now_ms) {
+  if (now_ms - last_tick_ms_ < kTickMs || !members_->Settled()) return;
+  last_tick_ms_ = now_ms;
+  for (auto it = running_.begin(); it != running_.end();) {
+    if (it->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      ++it;
+      continue;
+    }
+    const Copy& c = it->copy;
+    Status s = it->done.get();
+    if (s.ok()) s = Apply(c);
+    if (!s.ok())
+      fprintf(stderr, "meta: copy of chunk %llu from %s to %s: %s\n",
+              static_cast<unsigned long long>(c.id), c.source.c_str(), c.target.c_str(),
+              s.ToString().c_str());
+    it = running_.erase(it);
+  }
+  if (running_.size() >= kMaxCopies) return;
+  bool any_dead = false;
+  for (const proto::NodeInfo& n : members_->Nodes()) any_dead |= members_->IsDead(n.name);
+  if (!any_dead && !dropped_ && now_ms - last_scan_ms_ < kIdleScanMs) return;
+  last_scan_ms_ = now_ms;
+  dropped_ = false;
+  Result<std::vector<ChunkReplicas>> chunks = Scan();
+  Result<std::vector<Candidate>> cands = members_->Candidates();
+  if (!chunks.ok() || !cands.ok()) {
+    fprintf(stderr, "meta: repair scan: %s\n",
+            (chunks.ok() ? cands.status() : chunks.status()).ToString().c_str());
+    return;
+  }
+  std::set<uint64_t> busy;
+  for (const Running& r : running_) busy.insert(r.copy.id);
+  auto live = [this](const std::string& n) { return members_->IsUp(n); };
+  for (const Copy& c :
+       PlanCopies(*chunks, live, std::move(*cands), kMaxCopies - running_.size(), busy, rng_))
+    Start(c);
+}
+
+Status Repairer::DropReplica(uint64_t id, const std::string& node) {
+  store::Stmt st(db_,
+                 "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2 AND"
+                 " (SELECT COUNT(*) FROM replicas WHERE chunk_id = ?1) > 1");
+  if (Status s = st.Bind(1, id).Bind(2, node).Run(); !s.ok()) return s;
+  dropped_ = true;
+  last_tick_ms_ = 0;  // repair at the next heartbeat
+  return Status::Ok();
+}
+
+}  // namespace dos::meta

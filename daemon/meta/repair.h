@@ -1,0 +1,97 @@
+// Repair: chunks with fewer live replicas than their file wants (a replica on
+// a dead node, or one dropped as corrupt or stale) get a new copy on another
+// UP node. The node is told to pull the chunk from a live replica
+// (kChunkReplicate); when it reports success, meta puts it in the chunk's
+// replica list in place of the dead one.
+//
+// PlanCopies is the pure choice of what to copy where. Repairer runs it: its
+// Tick() is called on the meta thread (from heartbeats), so SQLite is only
+// touched there; the copies themselves run on their own threads and are
+// collected by a later Tick(). At most kMaxCopies run at once, so user I/O
+// goes on.
+//
+// Known gap: a write that reaches the live replicas while a copy is running,
+// without a version bump (the chunk had no dead replica), is missed by the
+// new copy.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/net/client.h"
+#include "common/store/db.h"
+#include "daemon/meta/membership.h"
+#include "daemon/meta/placement.h"
+
+namespace dos::meta {
+
+struct ChunkReplicas {
+  uint64_t id = 0;
+  uint64_t version = 1;
+  uint32_t want = 3;               // the file's replication
+  uint64_t chunk_size = 0;         // room a target needs
+  std::vector<std::string> nodes;  // in chain order, dead ones included
+};
+
+struct Copy {
+  uint64_t id = 0;
+  uint64_t version = 1;
+  std::string source;    // a live replica's node
+  std::string target;    // the node that gets the new copy
+  std::string replaces;  // a dead replica it takes the place of, or ""
+};
+
+// Up to max copies for chunks with fewer than want live replicas, skipping
+// chunks in busy and chunks with no live replica. A target is an UP node
+// not holding the chunk, chosen by Place() (cands are updated as copies are
+// planned, so they spread).
+std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks,
+                             const std::function<bool(const std::string&)>& live,
+                             std::vector<Candidate> cands, size_t max,
+                             const std::set<uint64_t>& busy, std::mt19937_64& rng);
+
+class Repairer {
+ public:
+  static constexpr size_t kMaxCopies = 4;
+  static constexpr int kTickMs = 1000;   // scan period while a node is dead
+  static constexpr int kIdleScanMs = 30000;  // scan period otherwise
+  static constexpr int kCopyTimeoutMs = 20000;
+
+  Repairer(store::Db* db, Membership* members, zmq::context_t* ctx, uint32_t default_repl);
+  ~Repairer();  // waits for the copies still running
+
+  // Meta thread: records finished copies, starts new ones. Cheap when called
+  // more often than every kTickMs. Failures are logged, then retried later.
+  void Tick(int64_t now_ms);
+  // Meta thread: the replica of chunk id on node is bad; dropped from the
+  // list if another replica remains. ENOENT for an unknown chunk.
+  Status DropReplica(uint64_t id, const std::string& node);
+
+ private:
+  struct Running {
+    Copy copy;
+    std::future<Status> done;
+  };
+  Result<std::vector<ChunkReplicas>> Scan();
+  Status Apply(const Copy& c);
+  void Start(const Copy& c);
+
+  store::Db* db_;
+  Membership* members_;
+  zmq::context_t* ctx_;
+  uint32_t default_repl_;
+  std::mt19937_64 rng_;
+  int64_t last_tick_ms_ = 0;
+  int64_t last_scan_ms_ = 0;
+  bool dropped_ = false;  // DropReplica ran since the last scan
+  std::vector<Running> running_;
+  std::map<std::string, std::unique_ptr<net::Client>> clients_;  // by endpoint; meta thread
+};
+
+}  // namespace dos::meta
