@@ -68,14 +68,18 @@ std::string ChunkStore::CrcPath(uint64_t id) const {
   return root_ + "/chunks/" + SubDir(id) + "/" + Hex16(id) + ".crc";
 }
 
+Status ChunkStore::OpenForUpdate(uint64_t id, uint64_t version, ChunkFiles* f) {
+  f->name = ChunkName(id);
+  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kCreate, version, f);
+  if (!s.ok()) return s;
+  if (f->created) chunks_++;
+  return RaiseVersion(f, version);
+}
+
 Status ChunkStore::Write(uint64_t id, uint64_t version, uint64_t offset, std::string_view data) {
   std::unique_lock lock(LockFor(id));
   ChunkFiles f;
-  f.name = ChunkName(id);
-  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kCreate, version, &f);
-  if (!s.ok()) return s;
-  if (f.created) chunks_++;
-  if (s = RaiseVersion(&f, version); !s.ok()) return s;
+  if (Status s = OpenForUpdate(id, version, &f); !s.ok()) return s;
   return ApplyWrite(&f, offset, data, 0);
 }
 
@@ -103,11 +107,7 @@ Result<std::string> ChunkStore::Read(uint64_t id, uint64_t offset, uint32_t leng
 Status ChunkStore::Truncate(uint64_t id, uint64_t version, uint64_t length) {
   std::unique_lock lock(LockFor(id));
   ChunkFiles f;
-  f.name = ChunkName(id);
-  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kCreate, version, &f);
-  if (!s.ok()) return s;
-  if (f.created) chunks_++;
-  if (s = RaiseVersion(&f, version); !s.ok()) return s;
+  if (Status s = OpenForUpdate(id, version, &f); !s.ok()) return s;
   if (length < f.length) return Shrink(&f, length);
   return ApplyWrite(&f, length, {}, length);
 }

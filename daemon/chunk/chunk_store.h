@@ -30,6 +30,8 @@
 
 namespace dos::chunk {
 
+struct ChunkFiles;  // chunk_file.h
+
 inline constexpr uint32_t kCrcMagic = 0x43534f44;  // "DOSC"
 inline constexpr uint32_t kCrcFormat = 1;
 
@@ -83,6 +85,9 @@ class ChunkStore {
  private:
   explicit ChunkStore(std::string root) : root_(std::move(root)) {}
   std::shared_mutex& LockFor(uint64_t id) { return locks_[(id * 0x9E3779B97F4A7C15ull) >> 56]; }
+  // Opens chunk id for a change at version (created if absent, its version
+  // raised). Caller holds LockFor(id) exclusively.
+  Status OpenForUpdate(uint64_t id, uint64_t version, ChunkFiles* f);
 
   std::string root_;
   std::atomic<uint64_t> chunks_{0};
