@@ -242,16 +242,18 @@ def test_flock_holder_killed_releases(ab):
         os.close(fb)
 
 
-def test_flock_blocking_waiter_on_b_wakes(ab):
+def waiter_on_b_wakes(ab, name, content, kind, *holder_args):
+    """A lock of `kind` held through mount A blocks a waiter on mount B until
+    released; then the waiter gets it."""
     a, b = ab
-    write_file(a / "lock", b"")
-    h = Holder(a / "lock", "flock")
-    w = subprocess.Popen([sys.executable, "-c", WAITER, str(b / "lock"), "flock"],
+    write_file(a / name, content)
+    h = Holder(a / name, kind, *holder_args)
+    w = subprocess.Popen([sys.executable, "-c", WAITER, str(b / name), kind],
                          stdout=subprocess.PIPE, text=True)
     try:
         assert w.stdout.readline().strip() == "waiting"
         time.sleep(1)
-        assert w.poll() is None, "waiter got an flock held on the other mount"
+        assert w.poll() is None, f"waiter got a {kind} lock held on the other mount"
         h.release()
         out, _ = w.communicate(timeout=10)
         assert out.strip() == "got" and w.returncode == 0
@@ -260,6 +262,10 @@ def test_flock_blocking_waiter_on_b_wakes(ab):
             w.kill()
             w.wait()
         h.kill()
+
+
+def test_flock_blocking_waiter_on_b_wakes(ab):
+    waiter_on_b_wakes(ab, "lock", b"", "flock")
 
 
 # ---- fcntl record locks ------------------------------------------------------------
@@ -332,23 +338,7 @@ def test_lockf_holder_killed_releases(ab):
 
 
 def test_lockf_blocking_waiter_on_b_wakes(ab):
-    a, b = ab
-    write_file(a / "db", bytes(100))
-    h = Holder(a / "db", "lockf", 0, 0)
-    w = subprocess.Popen([sys.executable, "-c", WAITER, str(b / "db"), "lockf"],
-                         stdout=subprocess.PIPE, text=True)
-    try:
-        assert w.stdout.readline().strip() == "waiting"
-        time.sleep(1)
-        assert w.poll() is None, "waiter got a record lock held on the other mount"
-        h.release()
-        out, _ = w.communicate(timeout=10)
-        assert out.strip() == "got" and w.returncode == 0
-    finally:
-        if w.poll() is None:
-            w.kill()
-            w.wait()
-        h.kill()
+    waiter_on_b_wakes(ab, "db", bytes(100), "lockf", 0, 0)
 
 
 # ---- concurrent writers on both mounts ----------------------------------------------
