@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -57,7 +58,22 @@ Result<proto::ChunkInfo> ChunkForWrite(Fs& fs, FileState& st, uint64_t index) {
   return rep.chunk;
 }
 
-Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::string_view data) {
+// The head of a chain answered with this: the head itself (its disk, or the
+// way to it) failed, not the request.
+bool NodeFailure(const Status& s) {
+  switch (s.err()) {
+    case ETIMEDOUT: case EIO: case ENOSPC: case EDQUOT: case EROFS: case EHOSTUNREACH:
+    case ECONNREFUSED: case ECONNRESET:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// One chain write of c. *missed gets the nodes that did not take it: the
+// head when it failed, and those the chain reported (see ChunkWriteRep).
+Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::string_view data,
+                  std::vector<std::string>* missed) {
   proto::ChunkWriteReq req;
   req.id = c.id;
   req.version = c.version;
@@ -66,31 +82,85 @@ Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::strin
   std::vector<proto::Replica> order = fs.cluster->Ordered(c.replicas);
   if (order.empty()) return Status::Err(EIO, "chunk has no replica");
   for (size_t i = 1; i < order.size(); ++i) req.chain.push_back(order[i].addr);
-  proto::Empty rep;
+  proto::ChunkWriteRep rep;
   Status s = fs.cluster->Node(order[0].addr)
                  .Call(proto::Op::kChunkWrite, req, &rep, fs.cluster->chunk_timeout_ms(), data,
                        nullptr, true);
   fs.cluster->NoteResult(order[0].addr, s);
+  if (!s.ok()) {
+    if (NodeFailure(s)) missed->push_back(order[0].node);
+    return s;
+  }
+  for (const proto::FailedReplica& f : rep.failed) {
+    fs.cluster->NoteResult(f.addr, Status::Err(f.err));
+    for (const proto::Replica& r : c.replicas)
+      if (r.addr == f.addr) missed->push_back(r.node);
+  }
   return s;
 }
 
+// Tells meta that nodes missed a write of c (kChunkFailed); the chunk as
+// meta has it afterwards (fewer replicas, a new version) is cached and put
+// in *c. False if meta changed nothing or could not be asked.
+bool ReportFailed(Fs& fs, FileState& st, const std::vector<std::string>& nodes,
+                  proto::ChunkInfo* c) {
+  proto::ChunkFailedReq req{c->id, c->version, nodes};
+  proto::ChunkAllocRep rep;
+  Status s = fs.cluster->Meta(proto::Op::kChunkFailed, req, &rep);
+  if (!s.ok()) {
+    fprintf(stderr, "dosfs: report of failed replicas of chunk %llu: %s\n",
+            static_cast<unsigned long long>(c->id), s.ToString().c_str());
+    return false;
+  }
+  if (rep.chunk.version == c->version && rep.chunk.replicas.size() == c->replicas.size())
+    return false;
+  rep.chunk.index = c->index;
+  *c = rep.chunk;
+  st.CacheChunk(*c);
+  return true;
+}
+
+// Replicas of c this process saw time out lately, if at least one other is
+// left: they are dropped before the write instead of costing a timeout each.
+std::vector<std::string> SuspectNodes(Fs& fs, const proto::ChunkInfo& c) {
+  std::vector<std::string> out;
+  for (const proto::Replica& r : c.replicas)
+    if (fs.cluster->Suspect(r.addr)) out.push_back(r.node);
+  if (out.size() == c.replicas.size()) out.clear();
+  return out;
+}
+
+// Writes one piece. A replica that misses the write is reported to meta,
+// which drops it and bumps the version; the piece is then written again, at
+// the new version, to the replicas left (a late copy of the old write is
+// refused by them with ESTALE). At most 2+R attempts.
 Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data) {
   Status s;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto c = ChunkForWrite(fs, st, p.index);
-    if (!c.ok()) return c.status();
-    s = WriteChunk(fs, *c, p.offset, data);
-    if (s.ok()) {
+  std::optional<proto::ChunkInfo> c;
+  size_t limit = 0;
+  for (size_t attempt = 0;; ++attempt) {
+    if (!c) {
+      auto r = ChunkForWrite(fs, st, p.index);
+      if (!r.ok()) return r.status();
+      c = *r;
+      if (limit == 0) limit = 2 + c->replicas.size();
+    }
+    if (auto sus = SuspectNodes(fs, *c); !sus.empty()) (void)ReportFailed(fs, st, sus, &*c);
+    std::vector<std::string> missed;
+    s = WriteChunk(fs, *c, p.offset, data, &missed);
+    const bool dropped = !missed.empty() && ReportFailed(fs, st, missed, &*c);
+    if (s.ok() && !dropped) {
       st.Wrote(*c, p.index * st.chunk_size() + p.offset + data.size(), NowNs());
       return s;
     }
+    if (attempt + 1 >= limit) return s.ok() ? Status::Err(EIO, "replicas keep failing") : s;
+    if (dropped) continue;  // again, at the new version, on the replicas left
     if (s.err() == ENOSPC || s.err() == EDQUOT) return s;
-    // Maybe stale (moved replicas, new version) or a replica died: ask meta
-    // again. Meta leaves out replicas on dead nodes and bumps the version,
-    // so the retry writes to the live ones only.
+    // Stale layout (ESTALE: a newer version exists) or a failure meta would
+    // not act on: ask meta again. It leaves out replicas on dead nodes.
     st.ForgetChunk(p.index);
+    c.reset();
   }
-  return s;
 }
 
 // Makes sure the layout cache holds every existing chunk of [first, last];

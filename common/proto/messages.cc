@@ -166,6 +166,13 @@ Status ChunkBadReq::Valid() const {
   if (node.empty() || node.size() > kMaxName) return Status::Err(EINVAL, "bad node name");
   return Status::Ok();
 }
+Status ChunkFailedReq::Valid() const {
+  if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  if (nodes.empty() || nodes.size() > kMaxReplicas) return Status::Err(EINVAL, "bad node count");
+  for (const auto& n : nodes)
+    if (n.empty() || n.size() > kMaxName) return Status::Err(EINVAL, "bad node name");
+  return Status::Ok();
+}
 Status ChunkReplicateReq::Valid() const {
   if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
   if (source.rfind("tcp://", 0) != 0 || source.size() > kMaxAddr)

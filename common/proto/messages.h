@@ -68,6 +68,8 @@ enum class Op : uint32_t {
   kChunkAlloc = 21,
   kCommitWrite = 22,
   kSetRepl = 23,
+  // meta: faults
+  kChunkFailed = 26,
   // meta: locks
   kGetlk = 30,
   kSetlk = 31,
@@ -403,6 +405,21 @@ struct SetReplReq {
   MSGPACK_DEFINE_MAP(ino, repl)
 };
 
+// Client -> meta: a chain write of chunk id at version did not reach the
+// replicas on nodes (a timeout, a dead link, a full or broken disk) while
+// another replica has it. Meta drops them from the chunk's replica list
+// (never the last one; the node may still be UP) and bumps the version, so
+// the missed copies are stale and never read again; re-replication makes new
+// ones. Reply ChunkAllocRep: the chunk as it is now (the client writes the
+// same bytes again at the new version). ENOENT for an unknown chunk.
+struct ChunkFailedReq {
+  uint64_t id = 0;
+  uint64_t version = 1;
+  std::vector<std::string> nodes;
+  Status Valid() const;
+  MSGPACK_DEFINE_MAP(id, version, nodes)
+};
+
 // ---- meta: locks -------------------------------------------------------------
 // A lock owner is (client, owner): owner is the kernel's lock owner id.
 // type is F_RDLCK, F_WRLCK or F_UNLCK; [start, end] inclusive, end =
@@ -483,7 +500,12 @@ struct ChunkBadReq {
 // Client or previous replica -> node: write the data frame at offset of chunk
 // id (created if absent), then forward the same write to chain[0] with
 // chain[1:] as its chain; reply once this node and every later one have it
-// on disk. ENOSPC, EIO. Reply Empty.
+// on disk. Reply ChunkWriteRep: a replica whose write failed (its own disk,
+// or a forward that timed out or was refused) is listed there and the write
+// still succeeds if this node has it; it fails (with this node's errno) only
+// when this node could not write. ESTALE, and nothing written, when this
+// node or a later one holds a newer version of the chunk: the caller's
+// layout is old.
 struct ChunkWriteReq {
   uint64_t id = 0;
   uint64_t version = 1;
@@ -491,6 +513,16 @@ struct ChunkWriteReq {
   std::vector<std::string> chain;  // endpoints still to write, in order
   Status Valid() const;
   MSGPACK_DEFINE_MAP(id, version, offset, chain)
+};
+// One replica of a chain that did not take a write: its endpoint and errno.
+struct FailedReplica {
+  std::string addr;
+  int32_t err = 0;
+  MSGPACK_DEFINE_MAP(addr, err)
+};
+struct ChunkWriteRep {
+  std::vector<FailedReplica> failed;  // later replicas of the chain only
+  MSGPACK_DEFINE_MAP(failed)
 };
 // Client -> node: read up to length bytes at offset of chunk id; the reply's
 // data frame may be shorter (past the chunk's end); holes read as zeros.
@@ -505,7 +537,7 @@ struct ChunkReadReq {
   MSGPACK_DEFINE_MAP(id, version, offset, length)
 };
 // Meta -> node: cut chunk id to length bytes (zeros past it if it grows
-// again). Reply Empty.
+// again). ESTALE if the node holds a newer version. Reply Empty.
 struct ChunkTruncateReq {
   uint64_t id = 0;
   uint64_t version = 1;

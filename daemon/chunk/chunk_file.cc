@@ -125,9 +125,17 @@ Status CreateChunk(const std::string& data_path, const std::string& crc_path, ui
   if (!f->crc.valid()) return PosixError("create " + crc_path, errno);
   f->header = CrcHeader{};
   f->header.version = version;
-  if (Status s = WriteHeader(*f); !s.ok()) return s;
-  f->data = Fd(open(data_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!f->data.valid()) return PosixError("create " + data_path, errno);
+  Status s = WriteHeader(*f);
+  if (s.ok()) {
+    f->data = Fd(open(data_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!f->data.valid()) s = PosixError("create " + data_path, errno);
+  }
+  if (!s.ok()) {
+    // A full disk: no sidecar without its data file is left behind.
+    f->crc = Fd();
+    (void)unlink(crc_path.c_str());
+    return s;
+  }
   f->created = true;
   f->length = 0;
   return Status::Ok();
@@ -205,6 +213,22 @@ Status NewBlockCrc(const ChunkFiles& f, const Span& w, uint64_t b, uint32_t old_
   return Status::Ok();
 }
 
+// Allocates the disk blocks a write of len bytes at off (and the CRCs of
+// blocks up to blocks) will need, without changing the file sizes, so that a
+// full disk shows as ENOSPC before a byte is written. A file system without
+// fallocate gets the plain writes (and their errno) instead.
+Status Reserve(const ChunkFiles& f, uint64_t off, uint64_t len, uint64_t blocks) {
+  if (len > 0 && fallocate(f.data.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
+                           static_cast<off_t>(len)) != 0) {
+    if (errno != EOPNOTSUPP && errno != ENOSYS) return PosixError("reserve " + f.name, errno);
+  }
+  if (fallocate(f.crc.get(), FALLOC_FL_KEEP_SIZE, 0,
+                static_cast<off_t>(kHeaderSize + blocks * sizeof(uint32_t))) != 0) {
+    if (errno != EOPNOTSUPP && errno != ENOSYS) return PosixError("reserve " + f.name + " crc", errno);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t min_len) {
@@ -217,6 +241,7 @@ Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t m
   std::vector<uint32_t> old_crcs, crcs(b1 - b0 + 1);
   if (Status s = LoadCrcs(*f, b0, old_blocks > b0 ? old_blocks - b0 : 0, &old_crcs); !s.ok())
     return s;
+  if (Status s = Reserve(*f, w.off, w.end - w.off, b1 + 1); !s.ok()) return s;
   std::string buf;
   for (uint64_t b = b0; b <= b1; ++b) {
     uint32_t old_crc = b < old_blocks ? old_crcs[b - b0] : 0;

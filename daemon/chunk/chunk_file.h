@@ -43,14 +43,16 @@ struct ChunkFiles {
   bool created = false;
 };
 
-// Opens (kCreate: creates if absent, with version) the chunk's files.
+// Opens (kCreate: creates if absent, with version) the chunk's files. A
+// creation that fails (a full disk) leaves no file behind.
 // ENOENT if absent and not kCreate; EIO for a bad or missing sidecar.
 Status OpenChunk(const std::string& data_path, const std::string& crc_path, OpenMode mode,
                  uint64_t version, ChunkFiles* f);
 
 // Writes data at off (data may be empty) and makes the chunk at least
 // min_len bytes long; updates the CRC of every block whose bytes changed,
-// after checking the old CRC of each block it only partly rewrites.
+// after checking the old CRC of each block it only partly rewrites. The disk
+// space is reserved first (fallocate): ENOSPC leaves the chunk unchanged.
 Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t min_len);
 
 // Cuts the chunk to len < f->length, fixing the CRC of the new last block.

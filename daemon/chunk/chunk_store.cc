@@ -73,14 +73,24 @@ Status ChunkStore::OpenForUpdate(uint64_t id, uint64_t version, ChunkFiles* f) {
   Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kCreate, version, f);
   if (!s.ok()) return s;
   if (f->created) chunks_++;
+  if (f->header.version > version)
+    return Status::Err(ESTALE, f->name + " is at version " + std::to_string(f->header.version) +
+                                   ", a change at " + std::to_string(version) + " refused");
   return RaiseVersion(f, version);
 }
 
 Status ChunkStore::Write(uint64_t id, uint64_t version, uint64_t offset, std::string_view data) {
   std::unique_lock lock(LockFor(id));
   ChunkFiles f;
-  if (Status s = OpenForUpdate(id, version, &f); !s.ok()) return s;
-  return ApplyWrite(&f, offset, data, 0);
+  Status s = OpenForUpdate(id, version, &f);
+  if (s.ok()) s = ApplyWrite(&f, offset, data, 0);
+  if (!s.ok() && f.created) Discard(id);  // no empty or partial new chunk left
+  return s;
+}
+
+void ChunkStore::Discard(uint64_t id) {
+  if (unlink(ChunkPath(id).c_str()) == 0) chunks_--;
+  (void)unlink(CrcPath(id).c_str());
 }
 
 Status ChunkStore::Read(uint64_t id, uint64_t version, uint64_t offset, uint32_t length,
@@ -146,8 +156,9 @@ Status ChunkStore::Sync(uint64_t id) {
 StoreUsage ChunkStore::Usage() {
   StoreUsage u;
   u.chunks = chunks_.load();
+  // The file system of the chunks (it may be a disk of its own).
   struct statvfs vfs;
-  if (statvfs(root_.c_str(), &vfs) == 0) {
+  if (statvfs((root_ + "/chunks").c_str(), &vfs) == 0) {
     u.capacity = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
     u.used = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
   }

@@ -9,13 +9,20 @@
 //
 // Versions: a chunk keeps the highest version any write or truncate gave it.
 // A read asking for a newer version than the replica holds gets ESTALE (the
-// replica missed writes; read another one).
+// replica missed writes; read another one). A write or truncate carrying an
+// older version than the replica holds gets ESTALE too and changes nothing
+// (the writer's layout is old: a replica was dropped since and the version
+// bumped), so a late write can never land on a copy that moved on.
 //
 // Thread safety: every method may be called from any thread. One chunk is
 // guarded by a striped reader/writer lock (readers share it), so concurrent
 // writes to one chunk are serialized and a read never sees data whose CRC is
 // not written yet. Errors are Status with the syscall's errno (ENOSPC stays
 // ENOSPC); EIO names the chunk and block whose CRC does not match.
+//
+// A full disk: a write reserves its blocks (fallocate) before it writes, so
+// ENOSPC comes back with the chunk unchanged, and a new chunk that could not
+// be written is removed (no empty or partial chunk files are left).
 #pragma once
 
 #include <array>
@@ -88,6 +95,9 @@ class ChunkStore {
   // Opens chunk id for a change at version (created if absent, its version
   // raised). Caller holds LockFor(id) exclusively.
   Status OpenForUpdate(uint64_t id, uint64_t version, ChunkFiles* f);
+  // Removes a chunk this write created and could not fill. Caller holds
+  // LockFor(id) exclusively.
+  void Discard(uint64_t id);
 
   std::string root_;
   std::atomic<uint64_t> chunks_{0};

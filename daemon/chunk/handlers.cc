@@ -36,17 +36,17 @@ std::shared_ptr<net::Client> ChunkHandlers::Peer(const std::string& addr) {
 }
 
 Status ChunkHandlers::Forward(const proto::ChunkWriteReq& req, std::string_view data,
-                              uint32_t timeout_ms) {
+                              uint32_t timeout_ms, proto::ChunkWriteRep* rep) {
   proto::ChunkWriteReq next = req;
   next.chain.assign(req.chain.begin() + 1, req.chain.end());
-  proto::Empty rep;
-  Status s = Peer(req.chain[0])->Call(proto::Op::kChunkWrite, next, &rep,
+  Status s = Peer(req.chain[0])->Call(proto::Op::kChunkWrite, next, rep,
                                       ForwardTimeout(timeout_ms), data, nullptr, true);
   if (!s.ok()) return Status::Err(s.err(), "replica " + req.chain[0] + ": " + s.message());
   return s;
 }
 
-Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in) {
+Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
+                            proto::ChunkWriteRep* rep) {
   std::string_view data = in.DataView();
   if (data.size() > proto::kMaxData) return Status::Err(EINVAL, "write data too large");
   if (req.offset + data.size() > kMaxChunkBytes)
@@ -55,12 +55,25 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in) {
     if (addr.empty() || addr.size() > proto::kMaxPath)
       return Status::Err(EINVAL, "bad replica address in chain");
   std::future<Status> fwd;
+  proto::ChunkWriteRep next;
   if (!req.chain.empty())
-    fwd = std::async(std::launch::async,
-                     [this, &req, data, t = in.env.timeout_ms] { return Forward(req, data, t); });
+    fwd = std::async(std::launch::async, [this, &req, data, &next, t = in.env.timeout_ms] {
+      return Forward(req, data, t, &next);
+    });
   Status local = store_->Write(req.id, req.version, req.offset, data);
-  Status remote = fwd.valid() ? fwd.get() : Status::Ok();
-  return local.ok() ? remote : local;
+  if (!fwd.valid()) return local;
+  Status remote = fwd.get();
+  // A newer version anywhere: the writer's layout is old, it must ask meta.
+  if (local.err() == ESTALE) return local;
+  if (remote.err() == ESTALE) return remote;
+  if (!local.ok()) return local;
+  // The next replica (and, unseen, the rest of the chain) missed it: the
+  // caller has meta drop it; with it answering, its own report stands.
+  if (!remote.ok())
+    rep->failed.push_back({req.chain[0], remote.err()});
+  else
+    rep->failed = std::move(next.failed);
+  return Status::Ok();
 }
 
 Status ChunkHandlers::Read(const proto::ChunkReadReq& req, net::Message* out) {
@@ -109,10 +122,9 @@ void ChunkHandlers::Register(net::Server* server, int lane) {
   using proto::Empty;
   using proto::Op;
   server->Register(Op::kChunkWrite, lane,
-                   Typed<proto::ChunkWriteReq, Empty>(
-                       [this](const proto::ChunkWriteReq& req, Empty*, Message& in, Message*) {
-                         return Write(req, in);
-                       }));
+                   Typed<proto::ChunkWriteReq, proto::ChunkWriteRep>(
+                       [this](const proto::ChunkWriteReq& req, proto::ChunkWriteRep* rep,
+                              Message& in, Message*) { return Write(req, in, rep); }));
   server->Register(Op::kChunkRead, lane,
                    Typed<proto::ChunkReadReq, Empty>(
                        [this](const proto::ChunkReadReq& req, Empty*, Message&, Message* out) {

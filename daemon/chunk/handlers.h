@@ -21,7 +21,9 @@ class ChunkHandlers {
   // Registers kChunkWrite .. kChunkReplicate on lane of server.
   void Register(net::Server* server, int lane);
 
-  Status Write(const proto::ChunkWriteReq& req, net::Message& in);
+  // Writes here and along the chain; rep->failed lists later replicas that
+  // missed the write (see proto::ChunkWriteRep).
+  Status Write(const proto::ChunkWriteReq& req, net::Message& in, proto::ChunkWriteRep* rep);
   Status Read(const proto::ChunkReadReq& req, net::Message* out);
   // A fresh local copy of chunk req.id, read from the replica req.source.
   Status Replicate(const proto::ChunkReplicateReq& req, uint32_t timeout_ms);
@@ -30,7 +32,8 @@ class ChunkHandlers {
   // The cached client of the replica at addr (created on first use).
   std::shared_ptr<net::Client> Peer(const std::string& addr);
   // Sends req's write to chain[0] with chain[1:] as its chain.
-  Status Forward(const proto::ChunkWriteReq& req, std::string_view data, uint32_t timeout_ms);
+  Status Forward(const proto::ChunkWriteReq& req, std::string_view data, uint32_t timeout_ms,
+                 proto::ChunkWriteRep* rep);
 
   zmq::context_t* ctx_;
   ChunkStore* store_;

@@ -88,6 +88,9 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
                                  [layout](auto& q, auto* r) { return layout->ChunkList(q, r); });
   On<ChunkAllocReq, ChunkAllocRep>(server, lane, Op::kChunkAlloc,
                                    [layout](auto& q, auto* r) { return layout->ChunkAlloc(q, r); });
+  On<ChunkFailedReq, ChunkAllocRep>(server, lane, Op::kChunkFailed, [layout](auto& q, auto* r) {
+    return layout->ChunkFailed(q, r);
+  });
   On<CommitWriteReq, AttrRep>(server, lane, Op::kCommitWrite,
                               [ns](auto& q, auto* r) { return ns->CommitWrite(q, &r->attr); });
   On<SetReplReq, Empty>(server, lane, Op::kSetRepl,

@@ -76,10 +76,17 @@ Status Layout::ChunkAlloc(const proto::ChunkAllocReq& req, proto::ChunkAllocRep*
 }
 
 Status Layout::DropDead(proto::ChunkInfo* out) {
-  std::vector<proto::Replica> live;
+  std::vector<std::string> dead;
   for (const proto::Replica& r : out->replicas)
-    if (!members_->IsDead(r.node)) live.push_back(r);
-  if (live.size() == out->replicas.size() || live.empty()) return Status::Ok();
+    if (members_->IsDead(r.node)) dead.push_back(r.node);
+  if (dead.empty() || dead.size() == out->replicas.size()) return Status::Ok();
+  return DropReplicas(out, dead);
+}
+
+Status Layout::DropReplicas(proto::ChunkInfo* out, const std::vector<std::string>& nodes) {
+  auto listed = [&nodes](const proto::Replica& r) {
+    return std::find(nodes.begin(), nodes.end(), r.node) != nodes.end();
+  };
   store::Txn txn(db_);
   if (Status s = txn.Begin(); !s.ok()) return s;
   store::Stmt bump(db_, "UPDATE chunks SET version = version + 1 WHERE id = ?1 RETURNING version");
@@ -89,14 +96,32 @@ Status Layout::DropDead(proto::ChunkInfo* out) {
   uint64_t version = bump.U64(0);
   if (Status s = bump.Run(); !s.ok()) return s;
   for (const proto::Replica& r : out->replicas) {
-    if (!members_->IsDead(r.node)) continue;
+    if (!listed(r)) continue;
     store::Stmt del(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
     if (Status s = del.Bind(1, out->id).Bind(2, r.node).Run(); !s.ok()) return s;
   }
   if (Status s = txn.Commit(); !s.ok()) return s;
   out->version = version;
-  out->replicas = std::move(live);
+  std::erase_if(out->replicas, listed);
   return Status::Ok();
+}
+
+Status Layout::ChunkFailed(const proto::ChunkFailedReq& req, proto::ChunkAllocRep* out) {
+  store::Stmt st(db_, "SELECT ino, idx, version FROM chunks WHERE id = ?1");
+  Result<bool> row = st.Bind(1, req.id).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Err(ENOENT, "no chunk " + std::to_string(req.id));
+  out->chunk.id = req.id;
+  out->chunk.index = st.U64(1);
+  out->chunk.version = st.U64(2);
+  if (Status s = FillReplicas(&out->chunk); !s.ok()) return s;
+  std::vector<std::string> drop;
+  for (const proto::Replica& r : out->chunk.replicas)
+    if (std::find(req.nodes.begin(), req.nodes.end(), r.node) != req.nodes.end())
+      drop.push_back(r.node);
+  // Already gone (another writer reported them first), or the last copy.
+  if (drop.empty() || drop.size() == out->chunk.replicas.size()) return Status::Ok();
+  return DropReplicas(&out->chunk, drop);
 }
 
 Status Layout::Place(uint64_t ino, uint32_t repl, uint64_t chunk_size, proto::ChunkInfo* out) {

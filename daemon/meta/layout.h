@@ -27,12 +27,20 @@ class Layout {
   // ENOSPC if no UP node can take it, EISDIR/EINVAL if ino is not a regular
   // file, EFBIG past the largest offset.
   Status ChunkAlloc(const proto::ChunkAllocReq& req, proto::ChunkAllocRep* out);
+  // A chain write missed the replicas on req.nodes (see proto::ChunkFailedReq):
+  // those still listed are dropped, UP or not, but never the last replica,
+  // and the version goes up by one. out->chunk is the chunk afterwards.
+  // ENOENT for an unknown chunk.
+  Status ChunkFailed(const proto::ChunkFailedReq& req, proto::ChunkAllocRep* out);
 
  private:
   // Fills out->replicas of chunk out->id.
   Status FillReplicas(proto::ChunkInfo* out);
   // Drops out->replicas on dead nodes and bumps the version (see ChunkAlloc).
   Status DropDead(proto::ChunkInfo* out);
+  // Drops the replicas of out->id on nodes (out->replicas is the list now)
+  // and bumps the version, in one transaction.
+  Status DropReplicas(proto::ChunkInfo* out, const std::vector<std::string>& nodes);
   Status Place(uint64_t ino, uint32_t repl, uint64_t chunk_size, proto::ChunkInfo* out);
 
   store::Db* db_;

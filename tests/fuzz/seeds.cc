@@ -274,6 +274,10 @@ std::vector<std::vector<std::string>> Bases() {
   b[kXattrRep].push_back(Encode(XattrRep{{'v', '\0'}}));
   b[kChunkWriteReq].push_back(
       Encode(ChunkWriteReq{5, 1, 4096, {"tcp://127.0.0.1:7702", "tcp://127.0.0.1:7703"}}));
+  b[kChunkFailedReq].push_back(Encode(ChunkFailedReq{5, 2, {"node2", "node3"}}));
+  b[kFailedReplica].push_back(Encode(FailedReplica{"tcp://127.0.0.1:7703", ETIMEDOUT}));
+  b[kChunkWriteRep].push_back(
+      Encode(ChunkWriteRep{{FailedReplica{"tcp://127.0.0.1:7703", ETIMEDOUT}}}));
   b[kLockReq].push_back(
       Encode(LockReq{1, 2, 3, 4, 1, 0, std::numeric_limits<int64_t>::max(), true}));
   b[kHeartbeatReq].push_back(Encode(

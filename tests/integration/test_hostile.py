@@ -50,7 +50,7 @@ OP = dict(
     lookup=1, getattr=2, setattr=3, mknod=4, mkdir=5, unlink=6, rmdir=7, symlink=8,
     readlink=9, link=10, rename=11, readdir=12, statfs=13, setxattr=14, getxattr=15,
     listxattr=16, removexattr=17, open=18, release=19, chunk_list=20, chunk_alloc=21,
-    commit_write=22, set_repl=23, getlk=30, setlk=31, release_locks=32, heartbeat=40,
+    commit_write=22, set_repl=23, chunk_failed=26, getlk=30, setlk=31, release_locks=32, heartbeat=40,
     node_list=41, ping=42, chunk_write=100, chunk_read=101, chunk_truncate=102,
     chunk_delete=103, chunk_stat=104, chunk_sync=105)
 META_OPS = {v for k, v in OP.items() if v < 100}
@@ -447,6 +447,15 @@ def meta_cases(t):
                 (lock_op, dict(base, type=F_RDLCK, start=0, end=2**63), errno.EPROTO),
             ]
     cases.append((OP["release_locks"], {"ino": 0, "client": 1}, errno.EINVAL))
+    cases += [
+        (OP["chunk_failed"], {"id": 0, "nodes": ["node2"]}, errno.EINVAL),
+        (OP["chunk_failed"], {"id": 5, "nodes": []}, errno.EINVAL),
+        (OP["chunk_failed"], {"id": 5, "nodes": [""]}, errno.EINVAL),
+        (OP["chunk_failed"], {"id": 5, "nodes": ["n"] * (MAX_REPLICAS + 1)}, errno.EINVAL),
+        (OP["chunk_failed"], {"id": 5, "nodes": ["n" * 256]}, errno.EINVAL),
+        (OP["chunk_failed"], {"id": 5, "nodes": "node2"}, errno.EPROTO),
+        (OP["chunk_failed"], {"id": HOSTILE_CHUNK, "nodes": ["node2"]}, errno.ENOENT),
+    ]
     for body in (pack([1, 2]), pack(None), pack("str"), b"\x80\x80"):
         cases.append((OP["lookup"], body, errno.EPROTO))  # raw bodies
     return cases
@@ -535,11 +544,15 @@ def test_hostile_fields_chunk(target):
     assert err == 0, msg
     err, msg, _, _ = p.call(OP["chunk_read"], {"id": x + 2, "version": U64, "length": MAX_DATA})
     assert err == 0, msg
+    # An older version than the replica holds: refused, nothing written.
     err, _, _, _ = p.call(OP["chunk_write"], {"id": x + 2, "version": 1}, data=b"w")
-    assert err == 0
-    err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 3, "chain": ["tcp://127.0.0.1:1"]},
-                            data=b"c", timeout_ms=300)
-    assert err == errno.ETIMEDOUT, (errname(err), msg)
+    assert err == errno.ESTALE, errname(err)
+    # The head writes; the dead next replica is reported in the reply.
+    err, msg, body, _ = p.call(OP["chunk_write"], {"id": x + 3, "chain": ["tcp://127.0.0.1:1"]},
+                               data=b"c", timeout_ms=300)
+    assert err == 0, (errname(err), msg)
+    assert [f["addr"] for f in body["failed"]] == ["tcp://127.0.0.1:1"], body
+    assert body["failed"][0]["err"] == errno.ETIMEDOUT, body
     err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 4})  # no data frame
     assert err == 0, msg
     for i in range(1, 5):

@@ -164,6 +164,17 @@ TEST_F(ChunkStoreTest, OlderReplicaIsStale) {
   EXPECT_EQ(store_->Read(12, 0, 3, 3).value(), "ab");
 }
 
+TEST_F(ChunkStoreTest, OlderWriteIsRefused) {
+  ASSERT_TRUE(store_->Write(13, 5, 0, "abc").ok());
+  EXPECT_EQ(store_->Write(13, 4, 0, "xyz").err(), ESTALE);
+  EXPECT_EQ(store_->Truncate(13, 4, 1).err(), ESTALE);
+  EXPECT_EQ(MustRead(13, 0, 3), "abc");
+  ASSERT_TRUE(store_->Write(13, 5, 1, "Q").ok());
+  ASSERT_TRUE(store_->Write(13, 6, 2, "R").ok());
+  EXPECT_EQ(MustRead(13, 0, 3), "aQR");
+  EXPECT_EQ(store_->Stat(13)->version, 6u);
+}
+
 TEST_F(ChunkStoreTest, ConcurrentWritersToOneChunk) {
   constexpr int kThreads = 8;
   constexpr uint64_t kSlice = 3 * kBs / 2 + 77;  // slices share blocks
