@@ -239,11 +239,20 @@ def run(args, timeout=120, check=True, env=None, **kw):
 
 
 class Cluster:
-    """A local dos cluster of `nodes` dosd started by scripts/dos."""
+    """A local dos cluster of `nodes` dosd started by scripts/dos.
 
-    def __init__(self, nodes, name="cluster"):
+    small_disks: {node name: bytes} (or bytes for every node): that node's
+    chunk folder (STATE/nodeI/data/chunks) is a tmpfs of that size, mounted
+    before the first `up` and unmounted by destroy(); the meta database
+    stays on the real disk."""
+
+    def __init__(self, nodes, name="cluster", small_disks=None):
         self.nodes = nodes
         self.name = name
+        if isinstance(small_disks, int):
+            small_disks = {f"node{i}": small_disks for i in range(1, nodes + 1)}
+        self.small_disks = dict(small_disks or {})
+        self.disk_mounts = []
         self.root = Path(tempfile.mkdtemp(prefix=f"dos-it-{name}-",
                                           dir=os.environ.get("DOS_IT_TMP", "/tmp")))
         os.chmod(self.root, 0o755)  # the non-root user tests traverse it
@@ -268,7 +277,23 @@ class Cluster:
         return ["up", "--no-build", "--nodes", str(self.nodes), "--state", str(self.state),
                 "--mount", str(self.mount), "--base-port", str(self.base_port)]
 
+    def mount_small_disks(self):
+        for node, size in self.small_disks.items():
+            d = self.node_dir(node) / "data" / "chunks"
+            if d in self.disk_mounts:
+                continue
+            d.mkdir(parents=True, exist_ok=True)
+            run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", d])
+            self.disk_mounts.append(d)
+
+    def unmount_small_disks(self):
+        for d in self.disk_mounts:
+            if mounted_at(d):
+                run(["umount", "-l", d], check=False)
+        self.disk_mounts = []
+
     def up(self, check=True):
+        self.mount_small_disks()
         p = self.dos(*self.up_args(), check=check)
         if check:
             assert mounted_at(self.mount), f"`dos up` returned but {self.mount} is not mounted"
@@ -282,6 +307,9 @@ class Cluster:
         return json.loads(self.dos("status", "--state", str(self.state), "--json").stdout)
 
     # -- dosctl
+    def dosctl_path(self):
+        return DOSCTL
+
     def dosctl_raw(self, *args, check=True, timeout=60):
         return run([DOSCTL, "--conf", self.conf, *args], check=check, timeout=timeout)
 
@@ -427,6 +455,7 @@ class Cluster:
                 if mounted_at(d) and fusermount_u(d).returncode != 0:
                     fusermount_u(d, lazy=True)
             self._forget_etc_conf()
+            self.unmount_small_disks()
         finally:
             if self in LIVE:
                 LIVE.remove(self)
@@ -434,6 +463,6 @@ class Cluster:
                 os.unlink(f"/tmp/dos-it-port-{self.base_port}.lock")
             os.close(self._port_lock)
             if os.environ.get("DOS_IT_KEEP") != "1":
-                if not any(mounted_at(d) for d in [self.mount]):
+                if not any(mounted_at(d) for d in [self.mount] + self.disk_mounts):
                     shutil.rmtree(self.root, ignore_errors=True)
         return errors
