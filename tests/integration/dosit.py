@@ -466,3 +466,216 @@ class Cluster:
                 if not any(mounted_at(d) for d in [self.mount] + self.disk_mounts):
                     shutil.rmtree(self.root, ignore_errors=True)
         return errors
+
+
+# ---- a cluster in network namespaces -------------------------------------------
+
+class NetnsCluster:
+    """`nodes` dosd, each in its own network namespace, joined like hosts on
+    one switch: namespace dos<T>nI holds node I at 10.213.K.I on its eth0, a
+    veth pair whose other end sits on bridge dosbr<T> inside the namespace
+    dos<T>sw (T = pid % 1000 and a random digit, K = T % 250). The client
+    side (dosfs, dosctl) runs in namespace dos<T>c at 10.213.K.200. Nothing is
+    added to the machine's own namespace or interfaces.
+
+    Processes enter their namespace with `nsenter --net` only, so the FUSE
+    mount made by dosfs lives in the test's own mount namespace: the test
+    reads and writes ROOT/mnt directly (its packets leave from dos<T>c).
+
+    cut(node) sets the switch side of node's veth down (a pulled cable);
+    heal(node) sets it up again. destroy() kills every process by pid,
+    unmounts and deletes every namespace, also after a failure."""
+
+    PORT = 7701
+
+    def __init__(self, nodes, name="netns"):
+        self.nodes = nodes
+        self.name = name
+        tag = os.getpid() % 1000 * 10 + random.randrange(10)
+        self.tag = tag
+        self.k = tag % 250
+        self.sw = f"dos{tag}sw"
+        self.client_ns = f"dos{tag}c"
+        self.bridge = f"dosbr{tag}"
+        self.root = Path(tempfile.mkdtemp(prefix=f"dos-it-{name}-",
+                                          dir=os.environ.get("DOS_IT_TMP", "/tmp")))
+        os.chmod(self.root, 0o755)
+        self.mount = self.root / "mnt"
+        self.conf = self.root / "dos.conf"
+        self.namespaces = []
+        self.procs = {}  # name -> Popen
+        self.extra = []
+        self.destroyed = False
+        LIVE.append(self)
+
+    def ns(self, i):
+        return f"dos{self.tag}n{i}"
+
+    def addr(self, i):
+        return f"10.213.{self.k}.{i}"
+
+    def endpoint(self, i):
+        return f"tcp://{self.addr(i)}:{self.PORT}"
+
+    def node_names(self):
+        return [f"node{i}" for i in range(1, self.nodes + 1)]
+
+    def node_dir(self, name):
+        return self.root / name
+
+    # -- network
+    def _ip(self, *args):
+        return run(["ip", *args], timeout=30)
+
+    def _add_ns(self, name):
+        self._ip("netns", "add", name)
+        self.namespaces.append(name)
+        self._ip("-n", name, "link", "set", "lo", "up")
+
+    def _plug(self, ns, port, address):
+        self._add_ns(ns)
+        self._ip("-n", self.sw, "link", "add", port, "type", "veth", "peer", "name", "eth0",
+                 "netns", ns)
+        self._ip("-n", self.sw, "link", "set", port, "master", self.bridge)
+        self._ip("-n", self.sw, "link", "set", port, "up")
+        self._ip("-n", ns, "addr", "add", f"{address}/24", "dev", "eth0")
+        self._ip("-n", ns, "link", "set", "eth0", "up")
+
+    def build_network(self):
+        self._add_ns(self.sw)
+        self._ip("-n", self.sw, "link", "add", self.bridge, "type", "bridge")
+        self._ip("-n", self.sw, "link", "set", self.bridge, "up")
+        for i in range(1, self.nodes + 1):
+            self._plug(self.ns(i), f"v{i}", self.addr(i))
+        self._plug(self.client_ns, "vc", self.addr(200))
+
+    def cut(self, node):
+        self._ip("-n", self.sw, "link", "set", f"v{node[4:]}", "down")
+
+    def heal(self, node):
+        self._ip("-n", self.sw, "link", "set", f"v{node[4:]}", "up")
+
+    # -- processes
+    def _spawn(self, ns, name, args, log):
+        logf = open(log, "ab")
+        p = subprocess.Popen(["nsenter", f"--net=/run/netns/{ns}", *map(str, args)],
+                             stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        logf.close()
+        self.procs[name] = p
+        return p
+
+    def start_node(self, i):
+        d = self.node_dir(f"node{i}")
+        (d / "data").mkdir(parents=True, exist_ok=True)
+        args = [DOSD, "--name", f"node{i}", "--listen", self.endpoint(i), "--data", d / "data",
+                "--meta", self.endpoint(1)]
+        if i == 1:
+            args.append("--run-meta")
+        self._spawn(self.ns(i), f"node{i}", args, d / "dosd.log")
+
+    def client(self, *args, check=True, timeout=60):
+        return run(["nsenter", f"--net=/run/netns/{self.client_ns}", DOSCTL, "--conf",
+                    self.conf, *args], check=check, timeout=timeout)
+
+    def dosctl(self, *args, timeout=60):
+        return json.loads(self.client(*args, "--json", timeout=timeout).stdout)
+
+    def node_ls(self):
+        out = self.dosctl("node", "ls")
+        return out["nodes"] if isinstance(out, dict) and "nodes" in out else out
+
+    def states(self):
+        try:
+            return {n["name"]: n["state"] for n in self.node_ls()}
+        except (CommandError, ValueError):
+            return {}
+
+    def cpath(self, path):
+        return "/" + os.path.relpath(str(path), str(self.mount))
+
+    def fs_stat(self, path):
+        return self.dosctl("fs", "stat", self.cpath(path))
+
+    def chunk_files(self, node, chunk_id):
+        base = self.node_dir(node) / "data" / "chunks"
+        return [p for p in base.rglob(f"{chunk_id:016x}*") if p.is_file()]
+
+    def mount_fs(self, d, log):
+        d.mkdir(parents=True, exist_ok=True)
+        p = self._spawn(self.client_ns, f"dosfs-{d.name}",
+                        [DOSFS, "--conf", self.conf, "-f", d], log)
+        self.extra.append((d, p, log))
+        ok = poll(lambda: mounted_at(d) or p.poll() is not None, timeout=20)
+        assert ok and p.poll() is None, f"dosfs on {d} did not mount:\n{tail(log)}"
+        os.statvfs(d)
+        return d
+
+    def unmount(self, d):
+        for i, (dd, p, _log) in enumerate(self.extra):
+            if dd == d:
+                if fusermount_u(dd).returncode != 0:
+                    fusermount_u(dd, lazy=True)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    p.wait(timeout=10)
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                del self.extra[i]
+                return
+
+    def up(self):
+        self.build_network()
+        self.conf.write_text(f"[cluster]\nmeta = \"{self.endpoint(1)}\"\ntimeout_ms = 15000\n")
+        for i in range(1, self.nodes + 1):
+            self.start_node(i)
+        ok = poll(lambda: sorted(n for n, s in self.states().items() if s == "UP")
+                  == self.node_names(), 30, 0.3)
+        assert ok, f"nodes not UP: {self.states()}\n{self.log_tails()}"
+        self.mount_fs(self.mount, self.root / "dosfs.log")
+
+    # -- teardown (also used by the conftest watchdog and log dumps)
+    def logs(self):
+        return sorted(self.root.glob("node*/dosd.log")) + [log for _d, _p, log in self.extra]
+
+    def log_tails(self, lines=60):
+        parts = [f"netns cluster {self.name}: root {self.root}, tag {self.tag}"]
+        for f in self.logs():
+            parts.append(f"----- {f} (last {lines} lines)\n{tail(f, lines)}")
+        return "\n".join(parts)
+
+    def kill_all(self):
+        for d, p, _log in self.extra:
+            if p.poll() is None:
+                p.kill()
+            fusermount_u(d, lazy=True)
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+
+    def destroy(self):
+        if self.destroyed:
+            return
+        self.destroyed = True
+        try:
+            for d, _p, _log in list(self.extra):
+                with contextlib.suppress(Exception):
+                    self.unmount(d)
+            for p in self.procs.values():
+                if p.poll() is None:
+                    p.terminate()
+            for p in self.procs.values():
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            for d, _p, _log in self.extra:
+                if mounted_at(d):
+                    fusermount_u(d, lazy=True)
+        finally:
+            for ns in reversed(self.namespaces):
+                run(["ip", "netns", "del", ns], check=False, timeout=30)
+            if self in LIVE:
+                LIVE.remove(self)
+            if os.environ.get("DOS_IT_KEEP") != "1" and not mounted_at(self.mount):
+                shutil.rmtree(self.root, ignore_errors=True)
