@@ -2,6 +2,7 @@
 stops every process and unmounts."""
 
 import os
+import signal
 
 from dosit import mounted_at, pid_alive, pids_naming, poll, read_file, write_file
 
@@ -74,3 +75,33 @@ def test_down_stops_every_pid(cluster):
     assert len(new) == 3 and all(pid_alive(p) for p in new.values())
     write_file(c.mount / "f", b"ok")
     assert read_file(c.mount / "f") == b"ok"
+
+
+def test_status_json_marks_meta(cluster):
+    c = cluster(3)
+    nodes = status_nodes(c.status())
+    assert nodes["node1"]["meta"] is True, nodes["node1"]
+    assert all(nodes[n]["meta"] is False for n in ("node2", "node3")), nodes
+
+
+def test_up_restarts_missing_nodes(cluster):
+    """Issue 3: `dos up` on a cluster whose nodes are partly down starts the
+    missing ones, with the same names and data, and leaves the others."""
+    c = cluster(3)
+    write_file(c.mount / "kept", b"same data")
+    pids = c.node_pids()
+    for n in ("node1", "node3"):   # meta's node too
+        os.kill(pids[n], signal.SIGKILL)
+    assert poll(lambda: not pid_alive(pids["node1"]) and not pid_alive(pids["node3"]), 5)
+    c.up()
+    new = c.node_pids()
+    assert new["node2"] == pids["node2"], "a running node was restarted"
+    for n in ("node1", "node3"):
+        assert new[n] != pids[n] and pid_alive(new[n]), (n, new)
+    nodes = status_nodes(c.status())
+    assert all(nodes[n]["running"] for n in nodes), nodes
+    assert {n["name"]: n["state"] for n in c.node_ls()} == \
+        {"node1": "UP", "node2": "UP", "node3": "UP"}
+    assert read_file(c.mount / "kept") == b"same data"
+    write_file(c.mount / "new", b"writable")
+    assert read_file(c.mount / "new") == b"writable"
