@@ -76,6 +76,42 @@ TEST_F(LayoutTest, AllocPlacesOnDistinctUpNodes) {
   EXPECT_NE(Alloc(f.ino, 1).id, c.id);
 }
 
+// Issue 3: a replica that missed a chain write is dropped even on an UP
+// node, the version goes up; never the last replica; unknown chunk ENOENT.
+TEST_F(LayoutTest, ChunkFailedDropsReplicaAndBumpsVersion) {
+  for (auto n : {"a", "b", "c"}) Beat(n);
+  proto::Attr f = Mknod(kRootIno, "f");
+  proto::ChunkInfo c = Alloc(f.ino, 3);
+  ASSERT_EQ(c.replicas.size(), 3u);
+  const std::string lost = c.replicas[1].node;
+  proto::ChunkAllocRep rep;
+  ASSERT_TRUE(layout_->ChunkFailed({c.id, c.version, {lost, "nosuchnode"}}, &rep).ok());
+  EXPECT_EQ(rep.chunk.id, c.id);
+  EXPECT_EQ(rep.chunk.index, 3u);
+  EXPECT_EQ(rep.chunk.version, 2u);
+  ASSERT_EQ(rep.chunk.replicas.size(), 2u);
+  for (auto& r : rep.chunk.replicas) EXPECT_NE(r.node, lost);
+  // What a writer or reader asks next says the same.
+  proto::ChunkInfo now = Alloc(f.ino, 3);
+  EXPECT_EQ(now.version, 2u);
+  EXPECT_EQ(now.replicas.size(), 2u);
+  // Reported again (a second writer): nothing changes.
+  ASSERT_TRUE(layout_->ChunkFailed({c.id, c.version, {lost}}, &rep).ok());
+  EXPECT_EQ(rep.chunk.version, 2u);
+  // Both that are left: the last one is kept, nothing changes.
+  std::vector<std::string> rest{now.replicas[0].node, now.replicas[1].node};
+  ASSERT_TRUE(layout_->ChunkFailed({c.id, 2, rest}, &rep).ok());
+  EXPECT_EQ(rep.chunk.version, 2u);
+  EXPECT_EQ(rep.chunk.replicas.size(), 2u);
+  ASSERT_TRUE(layout_->ChunkFailed({c.id, 2, {rest[0]}}, &rep).ok());
+  EXPECT_EQ(rep.chunk.version, 3u);
+  ASSERT_EQ(rep.chunk.replicas.size(), 1u);
+  EXPECT_EQ(rep.chunk.replicas[0].node, rest[1]);
+  ASSERT_TRUE(layout_->ChunkFailed({c.id, 3, {rest[1]}}, &rep).ok());
+  EXPECT_EQ(rep.chunk.replicas.size(), 1u);
+  EXPECT_EQ(layout_->ChunkFailed({c.id + 1000, 1, {"a"}}, &rep).err(), ENOENT);
+}
+
 TEST_F(LayoutTest, ReplicationFollowsInodeAndUpNodes) {
   Beat("a");
   Beat("b");
