@@ -464,7 +464,7 @@ struct HeartbeatReq {
   std::string name;
   std::string addr;
   std::string data_dir;
-  uint64_t capacity = 0;  // bytes of the data folder's file system
+  uint64_t capacity = 0;  // bytes of the file system of DATA/chunks
   uint64_t used = 0;      // bytes used on it
   uint64_t chunks = 0;    // chunk files held
   uint32_t pid = 0;
