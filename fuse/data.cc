@@ -199,10 +199,12 @@ void ReportBad(Fs& fs, uint64_t id, const std::vector<std::string>& nodes) {
 }
 
 // Reads one piece into dst (zeroed beforehand): replicas in order, the next
-// one on any error. EIO when all fail.
+// one on any error. EIO when all fail; ESTALE when every replica holds an
+// older version than meta's.
 Status ReadPiece(Fs& fs, const proto::ChunkInfo& c, const Piece& p, char* dst) {
   Status last = Status::Err(EIO, "chunk has no replica");
   std::vector<std::string> bad;
+  bool all_stale = !c.replicas.empty();
   for (const auto& r : fs.cluster->Ordered(c.replicas)) {
     proto::ChunkReadReq req{c.id, c.version, p.offset, static_cast<uint32_t>(p.len)};
     proto::Empty rep;
@@ -216,8 +218,41 @@ Status ReadPiece(Fs& fs, const proto::ChunkInfo& c, const Piece& p, char* dst) {
       return last;
     }
     if (BadCopy(last)) bad.push_back(r.node);
+    if (last.err() != ESTALE) all_stale = false;
   }
-  return last;
+  return all_stale ? Status::Err(ESTALE, "every replica is older than meta's version") : last;
+}
+
+// Every replica meta lists holds an older version than meta: a version bump
+// (a dropped replica) whose writer died before it wrote again at the new
+// version. The listed replicas took every acknowledged write (one that
+// missed one is no longer listed), so an empty write at meta's version along
+// all of them stamps it. Best effort.
+void StampVersion(Fs& fs, const proto::ChunkInfo& c) {
+  proto::ChunkWriteReq req;
+  req.id = c.id;
+  req.version = c.version;
+  for (size_t i = 1; i < c.replicas.size(); ++i) req.chain.push_back(c.replicas[i].addr);
+  proto::ChunkWriteRep rep;
+  Status s = fs.cluster->Node(c.replicas[0].addr)
+                 .Call(proto::Op::kChunkWrite, req, &rep, fs.cluster->chunk_timeout_ms(), {},
+                       nullptr, true);
+  fprintf(stderr, "dosfs: chunk %llu: replicas stamped with version %llu: %s\n",
+          static_cast<unsigned long long>(c.id), static_cast<unsigned long long>(c.version),
+          s.ToString().c_str());
+}
+
+// ReadPiece of the layout fetched again from meta (replicas may have moved),
+// stamping a version no replica has yet (see StampVersion).
+Status ReadFresh(Fs& fs, FileState& st, const Piece& p, char* dst) {
+  st.ForgetChunk(p.index);
+  if (Status ls = LoadLayout(fs, st, p.index, p.index); !ls.ok()) return ls;
+  auto fresh = st.CachedChunk(p.index);
+  if (!fresh) return Status::Ok();  // gone: truncated meanwhile
+  Status s = ReadPiece(fs, *fresh, p, dst);
+  if (s.err() != ESTALE) return s;
+  StampVersion(fs, *fresh);
+  return ReadPiece(fs, *fresh, p, dst);
 }
 
 }  // namespace
@@ -251,11 +286,7 @@ Status ReadData(Fs& fs, FileState& st, uint64_t off, size_t size, std::string* o
       Status rs = ReadPiece(fs, *c, p, out->data() + p.pos);
       if (rs.ok()) return rs;
       // The cached layout may be stale (replicas moved): ask meta once more.
-      st.ForgetChunk(p.index);
-      if (Status ls = LoadLayout(fs, st, p.index, p.index); !ls.ok()) return ls;
-      auto fresh = st.CachedChunk(p.index);
-      if (!fresh) return Status::Ok();  // gone: truncated meanwhile
-      return ReadPiece(fs, *fresh, p, out->data() + p.pos);
+      return ReadFresh(fs, st, p, out->data() + p.pos);
     });
   }
   return DataError(RunAll(tasks));

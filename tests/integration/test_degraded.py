@@ -1,12 +1,15 @@
 """Issue 3, degraded writes: a node that hangs (SIGSTOP) in the middle of a
 large write through the mount. The write finishes without an error, the
 bytes read back equal, and after SIGCONT the cluster heals: the node is UP
-again and every chunk has its three replicas on UP nodes."""
+again and every chunk has its three replicas on UP nodes. Also: a version
+bump that no writer stamped does not make a chunk unreadable."""
 
 import hashlib
 import os
 import signal
 import threading
+
+import pytest
 
 from dosit import CHUNK, MiB, poll
 
@@ -94,3 +97,49 @@ def test_sigstop_during_large_write(cluster):
         for b in iter(lambda: f.read(MiB), b""):
             got.update(b)
     assert got.hexdigest() == want.hexdigest(), "bytes read back after healing differ"
+
+
+def meta_call(c, op, body, timeout_ms=5000):
+    """One raw request to meta (as test_hostile does); returns (err, body)."""
+    zmq = pytest.importorskip("zmq")
+    msgpack = pytest.importorskip("msgpack")
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    try:
+        s.connect(f"tcp://127.0.0.1:{c.base_port + 1}")
+        env = dict(v=1, op=op, id=1, timeout_ms=timeout_ms, err=0, msg="")
+        s.send_multipart([msgpack.packb(env), msgpack.packb(body)])
+        assert s.poll(timeout_ms), "meta did not answer"
+        rep = s.recv_multipart()
+        return msgpack.unpackb(rep[0])["err"], msgpack.unpackb(rep[1]) if rep[1] else None
+    finally:
+        s.close()
+        ctx.term()
+
+
+def test_unstamped_version_bump_stays_readable(cluster):
+    """A writer reports a failed replica (kChunkFailed: meta drops it and
+    bumps the version) and dies before it writes again at the new version:
+    the replicas left are all older than meta says. A read stamps them
+    (they took every acknowledged write) instead of failing."""
+    c = cluster(3)
+    p = c.mount / "f"
+    data = os.urandom(CHUNK + 5)
+    with open(p, "wb") as f:
+        f.write(data)
+    ch = c.fs_stat(p)["chunks"][0]
+    cid = int(ch["id"], 16) if isinstance(ch["id"], str) else int(ch["id"])
+    err, rep = meta_call(c, 26, {"id": cid, "version": ch["version"],
+                                 "nodes": [ch["replicas"][0]]})
+    assert err == 0, err
+    assert rep["chunk"]["version"] == ch["version"] + 1
+    assert len(rep["chunk"]["replicas"]) == 2
+    m = c.second_mount()
+    try:
+        with open(m / "f", "rb") as f:
+            assert f.read() == data
+    finally:
+        c.unmount_second(m)
+    with open(p, "rb") as f:
+        assert f.read() == data
