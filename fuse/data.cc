@@ -62,8 +62,14 @@ Result<proto::ChunkInfo> ChunkForWrite(Fs& fs, FileState& st, uint64_t index) {
 // way to it) failed, not the request.
 bool NodeFailure(const Status& s) {
   switch (s.err()) {
-    case ETIMEDOUT: case EIO: case ENOSPC: case EDQUOT: case EROFS: case EHOSTUNREACH:
-    case ECONNREFUSED: case ECONNRESET:
+    case ETIMEDOUT:
+    case EIO:
+    case ENOSPC:
+    case EDQUOT:
+    case EROFS:
+    case EHOSTUNREACH:
+    case ECONNREFUSED:
+    case ECONNRESET:
       return true;
     default:
       return false;

@@ -224,7 +224,8 @@ Status Reserve(const ChunkFiles& f, uint64_t off, uint64_t len, uint64_t blocks)
   }
   if (fallocate(f.crc.get(), FALLOC_FL_KEEP_SIZE, 0,
                 static_cast<off_t>(kHeaderSize + blocks * sizeof(uint32_t))) != 0) {
-    if (errno != EOPNOTSUPP && errno != ENOSYS) return PosixError("reserve " + f.name + " crc", errno);
+    if (errno != EOPNOTSUPP && errno != ENOSYS)
+      return PosixError("reserve " + f.name + " crc", errno);
   }
   return Status::Ok();
 }

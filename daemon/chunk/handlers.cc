@@ -39,8 +39,9 @@ Status ChunkHandlers::Forward(const proto::ChunkWriteReq& req, std::string_view 
                               uint32_t timeout_ms, proto::ChunkWriteRep* rep) {
   proto::ChunkWriteReq next = req;
   next.chain.assign(req.chain.begin() + 1, req.chain.end());
-  Status s = Peer(req.chain[0])->Call(proto::Op::kChunkWrite, next, rep,
-                                      ForwardTimeout(timeout_ms), data, nullptr, true);
+  Status s = Peer(req.chain[0])
+                 ->Call(proto::Op::kChunkWrite, next, rep, ForwardTimeout(timeout_ms), data,
+                        nullptr, true);
   if (!s.ok()) return Status::Err(s.err(), "replica " + req.chain[0] + ": " + s.message());
   return s;
 }
