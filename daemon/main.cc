@@ -40,6 +40,9 @@ void AddOptions(CLI::App& app, Args* a) {
   app.add_option("--chunk-size", n.chunk_size, "meta: chunk size of new files, bytes")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{dos::proto::kBlockSize}, uint64_t{1} << 30));
+  app.add_option("--scrub-rate", n.scrub_rate,
+                 "background scrub: bytes per second read to check chunk CRCs (0 = off)")
+      ->capture_default_str();
   app.add_option("--log", a->log, "log to FILE instead of stderr");
   app.set_config("--conf", "", "read these options from a TOML/INI FILE")->type_name("FILE");
   app.allow_config_extras(CLI::config_extras_mode::ignore);

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 namespace dos {
 
 namespace {
@@ -56,6 +58,8 @@ Status Node::Start() {
   heartbeat_ = std::make_unique<Heartbeat>(&ctx_, meta, opts_.heartbeat_ms,
                                            [this] { return MakeHeartbeat(); });
   heartbeat_->Start();
+  reporter_ = std::make_unique<net::Client>(&ctx_, meta);
+  chunk_->StartScrub(opts_.scrub_rate, [this](uint64_t id) { ReportBad(id); });
   return Status::Ok();
 }
 
@@ -63,8 +67,17 @@ void Node::Stop() {
   heartbeat_.reset();
   if (server_) server_->Stop();
   server_.reset();
+  if (chunk_) chunk_->StartScrub(0, {});  // the scrub thread ends before reporter_
+  reporter_.reset();
   chunk_.reset();
   meta_.reset();
+}
+
+void Node::ReportBad(uint64_t id) {
+  spdlog::warn("dosd {}: scrub: chunk {:016x} has a bad block; telling meta", opts_.name, id);
+  proto::Empty rep;
+  Status s = reporter_->Call(proto::Op::kChunkBad, proto::ChunkBadReq{id, opts_.name}, &rep);
+  if (!s.ok()) spdlog::warn("dosd {}: report of chunk {:016x}: {}", opts_.name, id, s.ToString());
 }
 
 proto::HeartbeatReq Node::MakeHeartbeat() {

@@ -22,6 +22,7 @@ struct NodeOptions {
   int heartbeat_timeout_ms = 10000;
   uint32_t repl = 3;
   uint64_t chunk_size = proto::kDefaultChunkSize;
+  uint64_t scrub_rate = 4ull << 20;  // background scrub, bytes/s; 0 = off
 };
 
 inline constexpr int kMetaLane = 0;   // exactly one thread: meta is serial
@@ -44,6 +45,7 @@ class Node {
  private:
   Status OpenServices();
   proto::HeartbeatReq MakeHeartbeat();
+  void ReportBad(uint64_t id);  // scrub thread: tells meta a chunk is corrupt here
 
   NodeOptions opts_;
   std::string endpoint_;
@@ -51,6 +53,7 @@ class Node {
   // they call, and everything with a socket before the context.
   zmq::context_t ctx_;
   std::unique_ptr<meta::MetaService> meta_;
+  std::unique_ptr<net::Client> reporter_;  // to meta, for the scrub thread
   std::unique_ptr<chunk::ChunkService> chunk_;
   std::unique_ptr<net::Server> server_;
   std::unique_ptr<Heartbeat> heartbeat_;

@@ -179,5 +179,11 @@ Status ChunkReplicateReq::Valid() const {
     return Status::Err(EINVAL, "source is not a tcp:// endpoint");
   return Status::Ok();
 }
+Status ChunkInventoryReq::Valid() const {
+  if (max == 0 || max > kMaxInventory) return Status::Err(EINVAL, "inventory max out of range");
+  return Status::Ok();
+}
+Status ChunkScrubReq::Valid() const { return Status::Ok(); }
+Status FsckReq::Valid() const { return Status::Ok(); }
 
 }  // namespace dos::proto

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/proto/messages_repair.h"
 #include "common/proto/msgpack_config.h"
 #include "common/status.h"
 
@@ -79,6 +80,9 @@ enum class Op : uint32_t {
   kNodeList = 41,
   kPing = 42,
   kChunkBad = 43,
+  // meta: health, repair (messages_repair.h)
+  kFsHealth = 44,
+  kFsck = 45,
   // node: chunk store
   kChunkWrite = 100,
   kChunkRead = 101,
@@ -87,6 +91,8 @@ enum class Op : uint32_t {
   kChunkStat = 104,
   kChunkSync = 105,
   kChunkReplicate = 106,
+  kChunkInventory = 107,
+  kChunkScrub = 108,
 };
 
 // ---- envelope ------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include "daemon/chunk/chunk_store.h"
 #include "daemon/chunk/handlers.h"
+#include "daemon/chunk/scrub.h"
 
 namespace dos::chunk {
 
@@ -14,6 +15,11 @@ class ChunkServiceImpl : public ChunkService {
 
   void Register(net::Server* server, int lane) override { handlers_.Register(server, lane); }
 
+  void StartScrub(uint64_t rate, std::function<void(uint64_t)> on_bad) override {
+    scrubber_.reset();
+    if (rate > 0) scrubber_ = std::make_unique<Scrubber>(store_.get(), rate, std::move(on_bad));
+  }
+
   ChunkUsage Usage() override {
     StoreUsage u = store_->Usage();
     return ChunkUsage{u.capacity, u.used, u.chunks};
@@ -22,6 +28,7 @@ class ChunkServiceImpl : public ChunkService {
  private:
   std::unique_ptr<ChunkStore> store_;
   ChunkHandlers handlers_;  // uses store_: declared after it
+  std::unique_ptr<Scrubber> scrubber_;  // uses store_; stopped first
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // CRC32C, and the replica chain for writes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,9 @@ class ChunkService {
   // Registers kChunkWrite .. kChunkStat on lane (any number of threads).
   virtual void Register(net::Server* server, int lane) = 0;
   virtual ChunkUsage Usage() = 0;
+  // Starts the background scrub at rate bytes/s (0: none); on_bad runs on
+  // the scrub thread for each chunk found with a bad block.
+  virtual void StartScrub(uint64_t rate, std::function<void(uint64_t id)> on_bad) = 0;
 };
 
 }  // namespace dos::chunk

@@ -4,7 +4,9 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
@@ -163,6 +165,44 @@ StoreUsage ChunkStore::Usage() {
     u.used = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
   }
   return u;
+}
+
+Result<std::vector<HeldChunk>> ChunkStore::List(uint64_t after, size_t max) {
+  std::vector<uint64_t> ids;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(root_ + "/chunks", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const std::filesystem::path& p = it->path();
+    if (p.extension() != ".chunk" || p.stem().string().size() != 16) continue;
+    char* stop = nullptr;
+    std::string stem = p.stem().string();
+    uint64_t id = std::strtoull(stem.c_str(), &stop, 16);
+    if (stop && *stop == '\0' && id > after) ids.push_back(id);
+  }
+  if (ec) return Status::Err(ec.value(), "list " + root_ + "/chunks: " + ec.message());
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() > max) ids.resize(max);
+  std::vector<HeldChunk> out;
+  for (uint64_t id : ids) {
+    Result<ChunkStat> st = Stat(id);
+    if (!st.ok() && st.err() == ENOENT) continue;  // deleted meanwhile
+    out.push_back(HeldChunk{id, st.ok() ? st->version : 0});
+  }
+  return out;
+}
+
+Status ChunkStore::Verify(uint64_t id, uint64_t* bytes) {
+  Result<ChunkStat> st = Stat(id);
+  if (!st.ok()) return st.status();
+  constexpr uint32_t kPiece = 1 << 20;
+  for (uint64_t off = 0; off < st->length; off += kPiece) {
+    std::string buf;
+    size_t skip = 0;
+    if (Status s = Read(id, 0, off, kPiece, &buf, &skip); !s.ok()) return s;
+    if (bytes) *bytes += buf.size();
+    if (buf.size() < kPiece) break;  // cut meanwhile
+  }
+  return Status::Ok();
 }
 
 }  // namespace dos::chunk

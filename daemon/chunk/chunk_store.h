@@ -32,6 +32,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -53,6 +54,11 @@ static_assert(sizeof(CrcHeader) == 16);
 struct ChunkStat {
   uint64_t version = 0;
   uint64_t length = 0;
+};
+
+struct HeldChunk {
+  uint64_t id = 0;
+  uint64_t version = 0;
 };
 
 struct StoreUsage {
@@ -85,6 +91,13 @@ class ChunkStore {
   Result<ChunkStat> Stat(uint64_t id);
   Status Sync(uint64_t id);  // fdatasync of both files; ENOENT if absent
   StoreUsage Usage();
+  // The chunks held with id > after, in id order, at most max of them (a
+  // chunk whose sidecar does not read is listed at version 0).
+  Result<std::vector<HeldChunk>> List(uint64_t after, size_t max);
+  // Reads every block of chunk id and checks its CRC32C: EIO on a mismatch
+  // or a bad sidecar, ENOENT if absent. *bytes (if set) grows by the bytes
+  // read. Takes the chunk's lock for one piece at a time, so writes go on.
+  Status Verify(uint64_t id, uint64_t* bytes = nullptr);
 
   std::string ChunkPath(uint64_t id) const;
   std::string CrcPath(uint64_t id) const;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <future>
 
+#include "daemon/chunk/scrub.h"
+
 namespace dos::chunk {
 
 namespace {
@@ -117,6 +119,28 @@ Status ChunkHandlers::Replicate(const proto::ChunkReplicateReq& req, uint32_t ti
   return store_->Sync(req.id);
 }
 
+Status ChunkHandlers::Inventory(const proto::ChunkInventoryReq& req,
+                                proto::ChunkInventoryRep* rep) {
+  Result<std::vector<HeldChunk>> held = store_->List(req.after, req.max);
+  if (!held.ok()) return held.status();
+  for (const HeldChunk& c : *held) {
+    rep->ids.push_back(c.id);
+    rep->versions.push_back(c.version);
+  }
+  rep->eof = held->size() < req.max;
+  return Status::Ok();
+}
+
+Status ChunkHandlers::Scrub(const proto::ChunkScrubReq& req, proto::ChunkScrubRep* rep) {
+  ScrubResult r;
+  if (Status s = ScrubAll(store_, req.rate, nullptr, &r); !s.ok()) return s;
+  rep->chunks = r.chunks;
+  rep->bytes = r.bytes;
+  rep->bad = std::move(r.bad);
+  if (rep->bad.size() > proto::kMaxScrubBad) rep->bad.resize(proto::kMaxScrubBad);
+  return Status::Ok();
+}
+
 void ChunkHandlers::Register(net::Server* server, int lane) {
   using net::Message;
   using net::Typed;
@@ -161,6 +185,15 @@ void ChunkHandlers::Register(net::Server* server, int lane) {
                        [this](const proto::ChunkReplicateReq& req, Empty*, Message& in, Message*) {
                          return Replicate(req, in.env.timeout_ms);
                        }));
+  server->Register(
+      Op::kChunkInventory, lane,
+      Typed<proto::ChunkInventoryReq, proto::ChunkInventoryRep>(
+          [this](const proto::ChunkInventoryReq& req, proto::ChunkInventoryRep* rep, Message&,
+                 Message*) { return Inventory(req, rep); }));
+  server->Register(Op::kChunkScrub, lane,
+                   Typed<proto::ChunkScrubReq, proto::ChunkScrubRep>(
+                       [this](const proto::ChunkScrubReq& req, proto::ChunkScrubRep* rep,
+                              Message&, Message*) { return Scrub(req, rep); }));
 }
 
 }  // namespace dos::chunk

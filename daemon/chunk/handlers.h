@@ -18,7 +18,7 @@ class ChunkHandlers {
   // store is not owned and must outlive this object.
   ChunkHandlers(zmq::context_t* ctx, ChunkStore* store) : ctx_(ctx), store_(store) {}
 
-  // Registers kChunkWrite .. kChunkReplicate on lane of server.
+  // Registers kChunkWrite .. kChunkScrub on lane of server.
   void Register(net::Server* server, int lane);
 
   // Writes here and along the chain; rep->failed lists later replicas that
@@ -27,6 +27,8 @@ class ChunkHandlers {
   Status Read(const proto::ChunkReadReq& req, net::Message* out);
   // A fresh local copy of chunk req.id, read from the replica req.source.
   Status Replicate(const proto::ChunkReplicateReq& req, uint32_t timeout_ms);
+  Status Inventory(const proto::ChunkInventoryReq& req, proto::ChunkInventoryRep* rep);
+  Status Scrub(const proto::ChunkScrubReq& req, proto::ChunkScrubRep* rep);
 
  private:
   // The cached client of the replica at addr (created on first use).

@@ -29,6 +29,11 @@ Result<net::Client*> Ctl::Meta() {
   return meta_.get();
 }
 
+Result<std::unique_ptr<net::Client>> Ctl::Connect(const std::string& endpoint) {
+  if (auto m = Meta(); !m.ok()) return m.status();
+  return std::make_unique<net::Client>(ctx_.get(), endpoint);
+}
+
 std::string HumanSize(uint64_t bytes) {
   static const char kUnits[] = "BKMGTPE";
   double v = static_cast<double>(bytes);

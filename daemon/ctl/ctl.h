@@ -30,6 +30,8 @@ class Ctl {
   // The meta client (loads the config on first use).
   Result<net::Client*> Meta();
   int timeout_ms() const { return conf_.timeout_ms; }
+  // A client of a node's endpoint (loads the config on first use).
+  Result<std::unique_ptr<net::Client>> Connect(const std::string& endpoint);
 
   // A typed call to meta with the configured timeout.
   template <typename Req, typename Rep>
@@ -62,5 +64,7 @@ Result<uint64_t> ResolvePath(Ctl* ctl, const std::string& path);
 
 void AddNodeCommands(CLI::App* app, Ctl* ctl);
 void AddFsCommands(CLI::App* app, Ctl* ctl);
+// fs health, fs scrub, fs fsck (repair.cc), under the fs subcommand.
+void AddRepairCommands(CLI::App* fs, Ctl* ctl);
 
 }  // namespace dos::ctl

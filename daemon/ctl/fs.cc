@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "daemon/ctl/ctl.h"
 
@@ -12,6 +13,7 @@ namespace {
 
 struct FileLayout {
   proto::Attr attr;
+  std::set<std::string> up;  // nodes UP now
   uint64_t chunk_size = proto::kDefaultChunkSize;
   std::vector<proto::ChunkInfo> chunks;
 };
@@ -31,6 +33,15 @@ Status ListChunks(Ctl* ctl, FileLayout* f) {
   return Status::Ok();
 }
 
+// "ok" (every replica on an UP node), "degraded" (some) or "missing" (none:
+// a read of it fails with EIO).
+std::string ChunkState(const FileLayout& f, const proto::ChunkInfo& c) {
+  size_t live = 0;
+  for (const auto& r : c.replicas) live += f.up.count(r.node);
+  if (live == 0) return "missing";
+  return live < c.replicas.size() ? "degraded" : "ok";
+}
+
 std::string Replicas(const proto::ChunkInfo& c) {
   std::string out;
   for (const auto& r : c.replicas) out += (out.empty() ? "" : ",") + r.node;
@@ -38,18 +49,23 @@ std::string Replicas(const proto::ChunkInfo& c) {
 }
 
 void PrintJson(const std::string& path, const FileLayout& f) {
-  nlohmann::json chunks = nlohmann::json::array();
+  nlohmann::json chunks = nlohmann::json::array(), missing = nlohmann::json::array();
   for (const auto& c : f.chunks) {
     nlohmann::json reps = nlohmann::json::array();
     for (const auto& r : c.replicas) reps.push_back(r.node);
-    chunks.push_back(
-        {{"index", c.index}, {"id", ChunkIdHex(c.id)}, {"version", c.version}, {"replicas", reps}});
+    std::string state = ChunkState(f, c);
+    if (state == "missing") missing.push_back(c.index);
+    chunks.push_back({{"index", c.index},
+                      {"id", ChunkIdHex(c.id)},
+                      {"version", c.version},
+                      {"replicas", reps},
+                      {"state", state}});
   }
   const auto& a = f.attr;
   nlohmann::json out = {{"path", path},     {"ino", a.ino},           {"size", a.size},
                         {"mode", a.mode},   {"nlink", a.nlink},       {"uid", a.uid},
                         {"gid", a.gid},     {"mtime_ns", a.mtime_ns}, {"chunk_size", f.chunk_size},
-                        {"chunks", chunks}};
+                        {"chunks", chunks}, {"missing", missing}};
   std::cout << out.dump(2) << "\n";
 }
 
@@ -67,10 +83,15 @@ void PrintHuman(const std::string& path, const FileLayout& f) {
   std::cout << "chunk_size: " << f.chunk_size << "\n"
             << "chunks:     " << f.chunks.size() << "\n";
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : f.chunks)
+  std::string missing;
+  for (const auto& c : f.chunks) {
+    std::string state = ChunkState(f, c);
+    if (state == "missing") missing += (missing.empty() ? "" : ",") + std::to_string(c.index);
     rows.push_back({std::to_string(c.index), ChunkIdHex(c.id), std::to_string(c.version),
-                    Replicas(c)});
-  if (!rows.empty()) PrintTable({"INDEX", "ID", "VERSION", "REPLICAS"}, rows);
+                    Replicas(c), state});
+  }
+  if (!missing.empty()) std::cout << "missing:    chunks " << missing << " (no live replica)\n";
+  if (!rows.empty()) PrintTable({"INDEX", "ID", "VERSION", "REPLICAS", "STATE"}, rows);
 }
 
 Status FsStat(Ctl* ctl, const std::string& path) {
@@ -83,6 +104,10 @@ Status FsStat(Ctl* ctl, const std::string& path) {
   f.attr = attr.attr;
   if (S_ISREG(f.attr.mode)) {
     if (Status s = ListChunks(ctl, &f); !s.ok()) return s;
+    proto::NodeListRep nodes;
+    if (Status s = ctl->CallMeta(proto::Op::kNodeList, proto::Empty{}, &nodes); !s.ok()) return s;
+    for (const auto& n : nodes.nodes)
+      if (n.state == "UP") f.up.insert(n.name);
   }
   if (ctl->json)
     PrintJson(path, f);
@@ -101,7 +126,7 @@ Status FsSetRepl(Ctl* ctl, const std::string& path, uint32_t repl) {
 }  // namespace
 
 void AddFsCommands(CLI::App* app, Ctl* ctl) {
-  CLI::App* fs = app->add_subcommand("fs", "files: layout and replication");
+  CLI::App* fs = app->add_subcommand("fs", "files: layout, replication, health, scrub, fsck");
   fs->require_subcommand(1);
 
   auto path = std::make_shared<std::string>();
@@ -118,6 +143,7 @@ void AddFsCommands(CLI::App* app, Ctl* ctl) {
   setrepl->callback([ctl, rpath, repl] {
     ctl->Set("fs setrepl " + *rpath, [=] { return FsSetRepl(ctl, *rpath, *repl); });
   });
+  AddRepairCommands(fs, ctl);
 }
 
 }  // namespace dos::ctl

@@ -75,6 +75,7 @@ void MetaServiceImpl::Register(net::Server* server, int lane) {
   On<ReleaseReq, Empty>(server, lane, Op::kRelease,
                         [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
   RegisterLayout(server, lane);
+  RegisterRepair(server, lane);
 }
 
 void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {

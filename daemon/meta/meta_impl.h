@@ -24,7 +24,9 @@ class MetaServiceImpl : public MetaService {
 
  private:
   void RegisterLayout(net::Server* server, int lane);  // layout, locks, membership
+  void RegisterRepair(net::Server* server, int lane);  // handlers_repair.cc
   Status Statfs(proto::StatfsRep* out);
+  Status Fsck(const proto::FsckReq& req, proto::FsckRep* out);
 
   MetaOptions opts_;
   std::unique_ptr<store::Db> db_;

@@ -64,11 +64,17 @@ Result<std::vector<ChunkReplicas>> Repairer::Scan() {
   }
 }
 
+net::Client* Repairer::ClientFor(const std::string& node) {
+  std::string addr = members_->AddrOf(node);
+  if (addr.empty()) return nullptr;
+  auto& client = clients_[addr];
+  if (!client) client = std::make_unique<net::Client>(ctx_, addr);
+  return client.get();
+}
+
 void Repairer::Start(const Copy& c) {
-  std::string target = members_->AddrOf(c.target);
-  auto& client = clients_[target];
-  if (!client) client = std::make_unique<net::Client>(ctx_, target);
-  net::Client* cl = client.get();
+  net::Client* cl = ClientFor(c.target);
+  if (!cl) return;
   proto::ChunkReplicateReq req{c.id, c.version, members_->AddrOf(c.source)};
   running_.push_back(Running{c, std::async(std::launch::async, [cl, req] {
                                proto::Empty rep;
@@ -100,9 +106,7 @@ Status Repairer::Apply(const Copy& c) {
   return txn.Commit();
 }
 
-void Repairer::Tick(int64_t now_ms) {
-  if (now_ms - last_tick_ms_ < kTickMs || !members_->Settled()) return;
-  last_tick_ms_ = now_ms;
+void Repairer::CollectCopies() {
   for (auto it = running_.begin(); it != running_.end();) {
     if (it->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       ++it;
@@ -111,12 +115,21 @@ void Repairer::Tick(int64_t now_ms) {
     const Copy& c = it->copy;
     Status s = it->done.get();
     if (s.ok()) s = Apply(c);
+    (s.ok() ? copies_done_ : copies_failed_)++;
     if (!s.ok())
       fprintf(stderr, "meta: copy of chunk %llu from %s to %s: %s\n",
               static_cast<unsigned long long>(c.id), c.source.c_str(), c.target.c_str(),
               s.ToString().c_str());
     it = running_.erase(it);
   }
+}
+
+void Repairer::Tick(int64_t now_ms) {
+  if (now_ms - last_tick_ms_ < kTickMs || !members_->Settled()) return;
+  last_tick_ms_ = now_ms;
+  CollectCopies();
+  CollectDeletes();
+  Inventories(now_ms);
   if (running_.size() >= kMaxCopies) return;
   bool any_dead = false;
   for (const proto::NodeInfo& n : members_->Nodes()) any_dead |= members_->IsDead(n.name);
@@ -130,8 +143,9 @@ void Repairer::Tick(int64_t now_ms) {
             (chunks.ok() ? cands.status() : chunks.status()).ToString().c_str());
     return;
   }
-  std::set<uint64_t> busy;
-  for (const Running& r : running_) busy.insert(r.copy.id);
+  std::set<uint64_t> busy = Busy();
+  if (Status s = DropSurplus(*chunks, busy); !s.ok())
+    fprintf(stderr, "meta: surplus copies: %s\n", s.ToString().c_str());
   auto live = [this](const std::string& n) { return members_->IsUp(n); };
   for (const Copy& c :
        PlanCopies(*chunks, live, std::move(*cands), kMaxCopies - running_.size(), busy, rng_))
@@ -143,6 +157,7 @@ Status Repairer::DropReplica(uint64_t id, const std::string& node) {
                  "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2 AND"
                  " (SELECT COUNT(*) FROM replicas WHERE chunk_id = ?1) > 1");
   if (Status s = st.Bind(1, id).Bind(2, node).Run(); !s.ok()) return s;
+  if (db_->Changes() > 0) DeleteCopy(id, node);
   dropped_ = true;
   last_tick_ms_ = 0;  // repair at the next heartbeat
   return Status::Ok();

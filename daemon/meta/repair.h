@@ -10,6 +10,14 @@
 // collected by a later Tick(). At most kMaxCopies run at once, so user I/O
 // goes on.
 //
+// Returning nodes (reconcile.cc): each node that comes UP (and every node
+// every kInventoryMs) is asked for its chunk inventory (kChunkInventory);
+// a copy it holds that meta does not list there (replaced while it was
+// down, or surplus) or that is older than the chunk's version (stale) is
+// deleted from its disk. Deletes run as jobs like copies; a chunk with a job
+// running is never copied, dropped or deleted by another one. Surplus rows
+// (more live replicas than R) are dropped by the scan.
+//
 // Known gap: a write that reaches the live replicas while a copy is running,
 // without a version bump (the chunk had no dead replica), is missed by the
 // new copy.
@@ -25,6 +33,7 @@
 #include <vector>
 
 #include "common/net/client.h"
+#include "common/proto/messages.h"
 #include "common/store/db.h"
 #include "daemon/meta/membership.h"
 #include "daemon/meta/placement.h"
@@ -56,9 +65,16 @@ std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks,
                              std::vector<Candidate> cands, size_t max,
                              const std::set<uint64_t>& busy, std::mt19937_64& rng);
 
+// A chunk copy a node holds, from its inventory.
+struct HeldCopy {
+  uint64_t id = 0;
+  uint64_t version = 0;
+};
+
 class Repairer {
  public:
   static constexpr size_t kMaxCopies = 4;
+  static constexpr int kInventoryMs = 300000;  // re-inventory of every UP node
   static constexpr int kTickMs = 1000;   // scan period while a node is dead
   static constexpr int kIdleScanMs = 30000;  // scan period otherwise
   static constexpr int kCopyTimeoutMs = 20000;
@@ -71,13 +87,36 @@ class Repairer {
   void Tick(int64_t now_ms);
   // Meta thread: the replica of chunk id on node is bad; dropped from the
   // list if another replica remains. ENOENT for an unknown chunk.
+  // Also deletes that copy from the node's disk.
   Status DropReplica(uint64_t id, const std::string& node);
+  // Meta thread: counts of ok / under-replicated / missing / stale chunks
+  // and the copies' progress.
+  Status Health(proto::FsHealthRep* out);
+  // Meta thread, blocking (up to the call timeout per page): what node holds.
+  Result<std::vector<HeldCopy>> Inventory(const std::string& node);
+  // Meta thread: chunks with a copy or delete running (left alone by fsck).
+  std::set<uint64_t> Busy() const;
+  // Meta thread: deletes chunk id from node's disk in the background.
+  void DeleteCopy(uint64_t id, const std::string& node);
 
  private:
   struct Running {
     Copy copy;
     std::future<Status> done;
   };
+  struct Deleting {
+    uint64_t id;
+    std::string node;
+    std::future<Status> done;
+  };
+  net::Client* ClientFor(const std::string& node);  // nullptr if unknown
+  void CollectCopies();
+  void CollectDeletes();
+  // Starts inventories of nodes newly UP; reconciles finished ones.
+  void Inventories(int64_t now_ms);
+  Status Reconcile(const std::string& node, const std::vector<HeldCopy>& held);
+  // Drops replica rows above R on live nodes (not while a job runs on the chunk).
+  Status DropSurplus(const std::vector<ChunkReplicas>& chunks, const std::set<uint64_t>& busy);
   Result<std::vector<ChunkReplicas>> Scan();
   Status Apply(const Copy& c);
   void Start(const Copy& c);
@@ -91,6 +130,11 @@ class Repairer {
   int64_t last_scan_ms_ = 0;
   bool dropped_ = false;  // DropReplica ran since the last scan
   std::vector<Running> running_;
+  std::vector<Deleting> deleting_;
+  std::map<std::string, std::future<Result<std::vector<HeldCopy>>>> inventories_;
+  std::set<std::string> inventoried_;  // UP nodes inventoried since they came UP
+  int64_t last_inventory_ms_ = 0;
+  uint64_t copies_done_ = 0, copies_failed_ = 0, copies_dropped_ = 0;
   std::map<std::string, std::unique_ptr<net::Client>> clients_;  // by endpoint; meta thread
 };
 

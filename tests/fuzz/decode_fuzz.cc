@@ -120,6 +120,10 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kChunkDelete), kChunkIdReq, kEmpty},
     {uint32_t(Op::kChunkStat), kChunkIdReq, kChunkStatRep},
     {uint32_t(Op::kChunkSync), kChunkIdReq, kEmpty},
+    {uint32_t(Op::kFsHealth), kEmpty, kFsHealthRep},
+    {uint32_t(Op::kFsck), kFsckReq, kFsckRep},
+    {uint32_t(Op::kChunkInventory), kChunkInventoryReq, kChunkInventoryRep},
+    {uint32_t(Op::kChunkScrub), kChunkScrubReq, kChunkScrubRep},
 };
 
 bool RunOne(const uint8_t* data, size_t size) {

@@ -39,7 +39,9 @@ namespace dos::fuzz {
   X(ChunkListReq) X(ChunkListRep) X(ChunkAllocReq) X(ChunkAllocRep) X(CommitWriteReq)            \
   X(SetReplReq) X(LockReq) X(LockRep) X(ReleaseLocksReq) X(HeartbeatReq) X(NodeInfo)            \
   X(NodeListRep) X(ChunkWriteReq) X(ChunkReadReq) X(ChunkTruncateReq) X(ChunkIdReq)             \
-  X(ChunkStatRep) X(ChunkFailedReq) X(FailedReplica) X(ChunkWriteRep)
+  X(ChunkStatRep) X(ChunkFailedReq) X(FailedReplica) X(ChunkWriteRep) X(FsHealthRep)             \
+  X(ChunkInventoryReq) X(ChunkInventoryRep) X(ChunkScrubReq) X(ChunkScrubRep) X(FsckReq)          \
+  X(FsckItem) X(FsckRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

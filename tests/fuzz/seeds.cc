@@ -282,6 +282,9 @@ std::vector<std::vector<std::string>> Bases() {
       Encode(LockReq{1, 2, 3, 4, 1, 0, std::numeric_limits<int64_t>::max(), true}));
   b[kHeartbeatReq].push_back(Encode(
       HeartbeatReq{"node1", "tcp://127.0.0.1:7701", "/var/lib/dos", 1 << 30, 1 << 20, 3, 42}));
+  b[kChunkInventoryRep].push_back(Encode(ChunkInventoryRep{{1, 2}, {3, 4}, true}));
+  b[kChunkScrubRep].push_back(Encode(ChunkScrubRep{2, 1 << 20, {7}}));
+  b[kFsckRep].push_back(Encode(FsckRep{1, 0, 0, 0, 1, 0, true, {FsckItem{"stray_files", 9, 0, "node2"}}}));
   return b;
 }
 

@@ -1,0 +1,175 @@
+// Repairer, second half: what nodes hold against what meta lists (returning
+// nodes, stale and surplus copies), the delete jobs, and health counts.
+#include <chrono>
+#include <cstdio>
+
+#include "common/store/stmt.h"
+#include "daemon/meta/repair.h"
+
+namespace dos::meta {
+
+namespace {
+constexpr int kInventoryCallMs = 10000;
+
+bool Ready(const auto& fut) {
+  return fut.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+Result<std::vector<HeldCopy>> FetchInventory(net::Client* cl) {
+  std::vector<HeldCopy> out;
+  proto::ChunkInventoryReq req;
+  for (;;) {
+    proto::ChunkInventoryRep rep;
+    if (Status s = cl->Call(proto::Op::kChunkInventory, req, &rep, kInventoryCallMs); !s.ok())
+      return s;
+    if (rep.ids.size() != rep.versions.size()) return Status::Err(EPROTO, "inventory lengths");
+    for (size_t i = 0; i < rep.ids.size(); ++i) out.push_back({rep.ids[i], rep.versions[i]});
+    if (rep.eof || rep.ids.empty()) return out;
+    req.after = rep.ids.back();
+  }
+}
+}  // namespace
+
+std::set<uint64_t> Repairer::Busy() const {
+  std::set<uint64_t> busy;
+  for (const Running& r : running_) busy.insert(r.copy.id);
+  for (const Deleting& d : deleting_) busy.insert(d.id);
+  return busy;
+}
+
+void Repairer::DeleteCopy(uint64_t id, const std::string& node) {
+  net::Client* cl = ClientFor(node);
+  if (!cl) return;
+  deleting_.push_back(Deleting{id, node, std::async(std::launch::async, [cl, id] {
+                                 proto::Empty rep;
+                                 return cl->Call(proto::Op::kChunkDelete, proto::ChunkIdReq{id},
+                                                 &rep, kCopyTimeoutMs);
+                               })});
+}
+
+void Repairer::CollectDeletes() {
+  for (auto it = deleting_.begin(); it != deleting_.end();) {
+    if (!Ready(it->done)) {
+      ++it;
+      continue;
+    }
+    Status s = it->done.get();
+    if (s.ok() || s.err() == ENOENT) {
+      copies_dropped_++;
+    } else {
+      fprintf(stderr, "meta: delete of chunk %llu on %s: %s\n",
+              static_cast<unsigned long long>(it->id), it->node.c_str(), s.ToString().c_str());
+      inventoried_.erase(it->node);  // look again later
+    }
+    it = deleting_.erase(it);
+  }
+}
+
+Result<std::vector<HeldCopy>> Repairer::Inventory(const std::string& node) {
+  net::Client* cl = ClientFor(node);
+  if (!cl) return Status::Err(ENOENT, "unknown node " + node);
+  return FetchInventory(cl);
+}
+
+void Repairer::Inventories(int64_t now_ms) {
+  if (now_ms - last_inventory_ms_ > kInventoryMs) {
+    last_inventory_ms_ = now_ms;
+    inventoried_.clear();
+  }
+  for (auto it = inventories_.begin(); it != inventories_.end();) {
+    if (!Ready(it->second)) {
+      ++it;
+      continue;
+    }
+    Result<std::vector<HeldCopy>> held = it->second.get();
+    Status s = held.ok() ? Reconcile(it->first, *held) : held.status();
+    if (!s.ok()) {
+      fprintf(stderr, "meta: inventory of %s: %s\n", it->first.c_str(), s.ToString().c_str());
+      inventoried_.erase(it->first);
+    }
+    it = inventories_.erase(it);
+  }
+  for (const proto::NodeInfo& n : members_->Nodes()) {
+    if (!members_->IsUp(n.name)) {
+      inventoried_.erase(n.name);
+      continue;
+    }
+    if (inventoried_.count(n.name) || inventories_.count(n.name)) continue;
+    net::Client* cl = ClientFor(n.name);
+    if (!cl) continue;
+    inventoried_.insert(n.name);
+    inventories_[n.name] = std::async(std::launch::async, [cl] { return FetchInventory(cl); });
+  }
+}
+
+// A held copy is deleted when meta does not list it on that node, or lists
+// it at a newer version (a stale copy; its row goes too, if another
+// replica is left, and re-replication makes a fresh copy).
+Status Repairer::Reconcile(const std::string& node, const std::vector<HeldCopy>& held) {
+  std::set<uint64_t> busy = Busy();
+  for (const HeldCopy& h : held) {
+    if (busy.count(h.id)) continue;
+    store::Stmt st(db_,
+                   "SELECT c.version, EXISTS(SELECT 1 FROM replicas r WHERE r.chunk_id = c.id"
+                   " AND r.node = ?2), (SELECT COUNT(*) FROM replicas r WHERE r.chunk_id = c.id)"
+                   " FROM chunks c WHERE c.id = ?1");
+    Result<bool> row = st.Bind(1, h.id).Bind(2, node).Step();
+    if (!row.ok()) return row.status();
+    bool listed = *row && st.U64(1) != 0;
+    if (listed && h.version >= st.U64(0)) continue;  // a good copy
+    if (listed && st.U64(2) < 2) continue;  // the only copy left, stale or not: keep it
+    if (listed) {
+      store::Stmt del(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
+      if (Status s = del.Bind(1, h.id).Bind(2, node).Run(); !s.ok()) return s;
+      dropped_ = true;
+    }
+    fprintf(stderr, "meta: %s holds %s chunk %llu (version %llu); deleting it\n", node.c_str(),
+            listed ? "a stale copy of" : "an unlisted copy of",
+            static_cast<unsigned long long>(h.id), static_cast<unsigned long long>(h.version));
+    DeleteCopy(h.id, node);
+    busy.insert(h.id);
+  }
+  return Status::Ok();
+}
+
+Status Repairer::DropSurplus(const std::vector<ChunkReplicas>& chunks,
+                             const std::set<uint64_t>& busy) {
+  for (const ChunkReplicas& c : chunks) {
+    if (busy.count(c.id) || c.nodes.size() <= c.want) continue;
+    std::vector<std::string> alive;
+    for (const std::string& n : c.nodes)
+      if (members_->IsUp(n)) alive.push_back(n);
+    if (alive.size() != c.nodes.size()) continue;  // wait until every holder is UP
+    for (size_t i = c.want; i < alive.size(); ++i) {
+      store::Stmt del(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
+      if (Status s = del.Bind(1, c.id).Bind(2, alive[i]).Run(); !s.ok()) return s;
+      DeleteCopy(c.id, alive[i]);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Repairer::Health(proto::FsHealthRep* out) {
+  Result<std::vector<ChunkReplicas>> chunks = Scan();
+  if (!chunks.ok()) return chunks.status();
+  for (const ChunkReplicas& c : *chunks) {
+    size_t live = 0;
+    for (const std::string& n : c.nodes) live += members_->IsUp(n);
+    out->chunks++;
+    if (live == 0)
+      out->missing++;
+    else if (live < c.want)
+      out->under_replicated++;
+    else
+      out->ok++;
+  }
+  out->stale = deleting_.size();
+  out->copies_running = running_.size();
+  out->copies_done = copies_done_;
+  out->copies_failed = copies_failed_;
+  out->copies_dropped = copies_dropped_;
+  for (const proto::NodeInfo& n : members_->Nodes()) (members_->IsUp(n.name) ? out->nodes_up : out->nodes_down)++;
+  return Status::Ok();
+}
+
+}  // namespace dos::meta
