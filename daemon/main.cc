@@ -40,6 +40,10 @@ void AddOptions(CLI::App& app, Args* a) {
   app.add_option("--chunk-size", n.chunk_size, "meta: chunk size of new files, bytes")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{dos::proto::kBlockSize}, uint64_t{1} << 30));
+  app.add_option("--repair-copies", n.repair_copies,
+                 "meta: re-replication copies in flight at most (about as many 4 MiB chunks a second)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 64u));
   app.add_option("--scrub-rate", n.scrub_rate,
                  "background scrub: bytes per second read to check chunk CRCs (0 = off)")
       ->capture_default_str();

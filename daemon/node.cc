@@ -32,6 +32,7 @@ Status Node::OpenServices() {
     mo.heartbeat_timeout_ms = opts_.heartbeat_timeout_ms;
     mo.default_repl = opts_.repl;
     mo.chunk_size = opts_.chunk_size;
+    mo.repair_copies = opts_.repair_copies;
     auto m = meta::MetaService::Open(&ctx_, mo);
     if (!m.ok()) return Status::Err(m.err(), "meta service: " + m.status().message());
     meta_ = std::move(m.value());

@@ -22,6 +22,7 @@ struct NodeOptions {
   int heartbeat_timeout_ms = 10000;
   uint32_t repl = 3;
   uint64_t chunk_size = proto::kDefaultChunkSize;
+  uint32_t repair_copies = 4;        // meta: re-replication copies at once
   uint64_t scrub_rate = 4ull << 20;  // background scrub, bytes/s; 0 = off
 };
 

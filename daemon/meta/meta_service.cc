@@ -18,7 +18,7 @@ MetaServiceImpl::MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts,
           ctx, [this](const std::string& n) { return members_.AddrOf(n); }, kNodeCallTimeoutMs),
       ns_(db_.get(), &nodes_, opts.chunk_size),
       layout_(db_.get(), &members_, opts.default_repl),
-      repair_(db_.get(), &members_, ctx, opts.default_repl) {
+      repair_(db_.get(), &members_, ctx, opts.default_repl, opts.repair_copies) {
   ns_.set_on_delete([this](uint64_t ino) { locks_.DropInode(ino); });
 }
 

@@ -14,6 +14,7 @@ struct MetaOptions {
   int heartbeat_timeout_ms = 10000;    // a node silent this long is DOWN
   uint32_t default_repl = 3;           // min(default_repl, nodes UP) replicas
   uint64_t chunk_size = proto::kDefaultChunkSize;
+  uint32_t repair_copies = 4;          // re-replication copies in flight at most
 };
 
 class MetaService {

@@ -108,7 +108,10 @@ void Repairer::Inventories(int64_t now_ms) {
 Status Repairer::Reconcile(const std::string& node, const std::vector<HeldCopy>& held) {
   std::set<uint64_t> busy = Busy();
   for (const HeldCopy& h : held) {
-    if (busy.count(h.id)) continue;
+    if (busy.count(h.id)) {
+      inventoried_.erase(node);  // look at it again once the job is over
+      continue;
+    }
     store::Stmt st(db_,
                    "SELECT c.version, EXISTS(SELECT 1 FROM replicas r WHERE r.chunk_id = c.id"
                    " AND r.node = ?2), (SELECT COUNT(*) FROM replicas r WHERE r.chunk_id = c.id)"

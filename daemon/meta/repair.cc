@@ -33,11 +33,12 @@ std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks,
 }
 
 Repairer::Repairer(store::Db* db, Membership* members, zmq::context_t* ctx,
-                   uint32_t default_repl)
+                   uint32_t default_repl, size_t max_copies)
     : db_(db),
       members_(members),
       ctx_(ctx),
       default_repl_(default_repl),
+      max_copies_(max_copies ? max_copies : 1),
       rng_(std::random_device()()) {}
 
 Repairer::~Repairer() {
@@ -130,7 +131,7 @@ void Repairer::Tick(int64_t now_ms) {
   CollectCopies();
   CollectDeletes();
   Inventories(now_ms);
-  if (running_.size() >= kMaxCopies) return;
+  if (running_.size() >= max_copies_) return;
   bool any_dead = false;
   for (const proto::NodeInfo& n : members_->Nodes()) any_dead |= members_->IsDead(n.name);
   if (!any_dead && !dropped_ && now_ms - last_scan_ms_ < kIdleScanMs) return;
@@ -146,10 +147,15 @@ void Repairer::Tick(int64_t now_ms) {
   std::set<uint64_t> busy = Busy();
   if (Status s = DropSurplus(*chunks, busy); !s.ok())
     fprintf(stderr, "meta: surplus copies: %s\n", s.ToString().c_str());
+  // A copy holds one of the target's chunk threads while it reads from the
+  // source: too many on one node and none is left to serve the reads.
+  std::map<std::string, size_t> per_target;
+  for (const Running& r : running_) per_target[r.copy.target]++;
+  std::erase_if(*cands, [&](const Candidate& k) { return per_target[k.name] >= kMaxPerTarget; });
   auto live = [this](const std::string& n) { return members_->IsUp(n); };
   for (const Copy& c :
-       PlanCopies(*chunks, live, std::move(*cands), kMaxCopies - running_.size(), busy, rng_))
-    Start(c);
+       PlanCopies(*chunks, live, std::move(*cands), max_copies_ - running_.size(), busy, rng_))
+    if (per_target[c.target]++ < kMaxPerTarget) Start(c);
 }
 
 Status Repairer::DropReplica(uint64_t id, const std::string& node) {

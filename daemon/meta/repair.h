@@ -7,8 +7,9 @@
 // PlanCopies is the pure choice of what to copy where. Repairer runs it: its
 // Tick() is called on the meta thread (from heartbeats), so SQLite is only
 // touched there; the copies themselves run on their own threads and are
-// collected by a later Tick(). At most kMaxCopies run at once, so user I/O
-// goes on.
+// collected by a later Tick(). At most max_copies run at once (dosd
+// --repair-copies), so user I/O goes on; as a finished copy is seen only at
+// the next Tick, that is also about max_copies chunks a second.
 //
 // Returning nodes (reconcile.cc): each node that comes UP (and every node
 // every kInventoryMs) is asked for its chunk inventory (kChunkInventory);
@@ -73,13 +74,17 @@ struct HeldCopy {
 
 class Repairer {
  public:
-  static constexpr size_t kMaxCopies = 4;
+  static constexpr size_t kDefaultMaxCopies = 4;
+  // Copies to one target at once: half of a node's chunk threads (node.h),
+  // so the rest still serve reads (also the copies' own reads).
+  static constexpr size_t kMaxPerTarget = 4;
   static constexpr int kInventoryMs = 300000;  // re-inventory of every UP node
   static constexpr int kTickMs = 1000;   // scan period while a node is dead
   static constexpr int kIdleScanMs = 30000;  // scan period otherwise
   static constexpr int kCopyTimeoutMs = 20000;
 
-  Repairer(store::Db* db, Membership* members, zmq::context_t* ctx, uint32_t default_repl);
+  Repairer(store::Db* db, Membership* members, zmq::context_t* ctx, uint32_t default_repl,
+           size_t max_copies = kDefaultMaxCopies);
   ~Repairer();  // waits for the copies still running
 
   // Meta thread: records finished copies, starts new ones. Cheap when called
@@ -125,6 +130,7 @@ class Repairer {
   Membership* members_;
   zmq::context_t* ctx_;
   uint32_t default_repl_;
+  size_t max_copies_;
   std::mt19937_64 rng_;
   int64_t last_tick_ms_ = 0;
   int64_t last_scan_ms_ = 0;

@@ -1,5 +1,6 @@
 // ChunkStore on a real temporary folder.
 #include "daemon/chunk/chunk_store.h"
+#include "daemon/chunk/scrub.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -208,6 +209,44 @@ TEST_F(ChunkStoreTest, ReopenCountsChunks) {
 TEST(ChunkStoreOpen, UnusableDirFails) {
   auto r = ChunkStore::Open("/proc/self/nonexistent/dir");
   EXPECT_FALSE(r.ok());
+}
+
+// List (the inventory) and Verify/ScrubAll (the scrub) of issue 3.
+TEST_F(ChunkStoreTest, ListPagesInIdOrderWithVersions) {
+  for (uint64_t id : {0x301ull, 5ull, 0x102ull}) ASSERT_TRUE(store_->Write(id, id == 5 ? 4 : 1, 0, "ab").ok());
+  auto all = store_->List(0, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, 5u);
+  EXPECT_EQ((*all)[0].version, 4u);
+  EXPECT_EQ((*all)[1].id, 0x102u);
+  EXPECT_EQ((*all)[2].id, 0x301u);
+  auto page = store_->List(5, 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].id, 0x102u);
+}
+
+TEST_F(ChunkStoreTest, VerifyAndScrubFindAFlippedByte) {
+  std::string d = Pattern(3 * kBs + 5, 9);
+  ASSERT_TRUE(store_->Write(7, 1, 0, d).ok());
+  ASSERT_TRUE(store_->Write(9, 1, 0, d).ok());
+  uint64_t bytes = 0;
+  EXPECT_TRUE(store_->Verify(7, &bytes).ok());
+  EXPECT_EQ(bytes, d.size());
+  int fd = open(store_->ChunkPath(9).c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char c = static_cast<char>(d[2 * kBs + 1] ^ 1);
+  ASSERT_EQ(pwrite(fd, &c, 1, 2 * kBs + 1), 1);
+  close(fd);
+  EXPECT_EQ(store_->Verify(9).err(), EIO);
+  EXPECT_EQ(store_->Verify(1234).err(), ENOENT);
+  ScrubResult r;
+  std::vector<uint64_t> seen;
+  ASSERT_TRUE(ScrubAll(store_.get(), 0, nullptr, &r, [&](uint64_t id) { seen.push_back(id); }).ok());
+  EXPECT_EQ(r.chunks, 2u);
+  EXPECT_EQ(r.bad, std::vector<uint64_t>{9});
+  EXPECT_EQ(seen, std::vector<uint64_t>{9});
 }
 
 }  // namespace
