@@ -30,6 +30,8 @@ class Ctl {
   // The meta client (loads the config on first use).
   Result<net::Client*> Meta();
   int timeout_ms() const { return conf_.timeout_ms; }
+  // Meta's endpoint from the config (after Meta()).
+  const std::string& meta_endpoint() const { return conf_.meta; }
 
   // A typed call to meta with the configured timeout.
   template <typename Req, typename Rep>
@@ -62,5 +64,7 @@ Result<uint64_t> ResolvePath(Ctl* ctl, const std::string& path);
 
 void AddNodeCommands(CLI::App* app, Ctl* ctl);
 void AddFsCommands(CLI::App* app, Ctl* ctl);
+void AddConfigCommands(CLI::App* app, Ctl* ctl);
+void AddNetCommands(CLI::App* app, Ctl* ctl);
 
 }  // namespace dos::ctl

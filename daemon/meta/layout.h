@@ -27,6 +27,8 @@ class Layout {
   // ENOSPC if no UP node can take it, EISDIR/EINVAL if ino is not a regular
   // file, EFBIG past the largest offset.
   Status ChunkAlloc(const proto::ChunkAllocReq& req, proto::ChunkAllocRep* out);
+  // The replication of files that have none of their own (the setting).
+  void set_default_repl(uint32_t repl) { default_repl_ = repl; }
 
  private:
   // Fills out->replicas of chunk out->id.

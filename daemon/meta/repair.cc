@@ -9,27 +9,74 @@
 
 namespace dos::meta {
 
-std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks,
-                             const std::function<bool(const std::string&)>& live,
+namespace {
+struct Split {
+  std::vector<std::string> alive, leaving, dead;  // leaving: live, on a draining node
+};
+Split SplitReplicas(const ChunkReplicas& c, const NodePred& live, const NodePred& draining) {
+  Split s;
+  for (const std::string& n : c.nodes) {
+    if (!live(n))
+      s.dead.push_back(n);
+    else if (draining && draining(n))
+      s.leaving.push_back(n);
+    else
+      s.alive.push_back(n);
+  }
+  return s;
+}
+}  // namespace
+
+std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks, const NodePred& live,
                              std::vector<Candidate> cands, size_t max,
-                             const std::set<uint64_t>& busy, std::mt19937_64& rng) {
+                             const std::set<uint64_t>& busy, std::mt19937_64& rng,
+                             const NodePred& draining) {
   std::vector<Copy> out;
   for (const ChunkReplicas& c : chunks) {
     if (out.size() >= max) break;
     if (busy.count(c.id)) continue;
-    std::vector<std::string> alive, dead;
-    for (const std::string& n : c.nodes) (live(n) ? alive : dead).push_back(n);
-    if (alive.empty() || alive.size() >= c.want) continue;
+    Split s = SplitReplicas(c, live, draining);
+    if ((s.alive.empty() && s.leaving.empty()) || s.alive.size() >= c.want) continue;
     std::vector<Candidate> free;
-    for (const Candidate& k : cands)
-      if (std::find(c.nodes.begin(), c.nodes.end(), k.name) == c.nodes.end()) free.push_back(k);
-    std::vector<std::string> picked = Place(std::move(free), 1, c.chunk_size, rng);
+    std::set<std::string> zones;
+    for (const Candidate& k : cands) {
+      bool holds = std::find(c.nodes.begin(), c.nodes.end(), k.name) != c.nodes.end();
+      (holds ? (void)zones.insert(k.zone) : free.push_back(k));
+    }
+    std::vector<std::string> picked = Place(std::move(free), 1, c.chunk_size, rng, zones);
     if (picked.empty()) continue;
-    out.push_back(Copy{c.id, c.version, alive.front(), picked[0], dead.empty() ? "" : dead[0]});
+    std::string source = s.alive.empty() ? s.leaving.front() : s.alive.front();
+    std::string replaces = !s.dead.empty() ? s.dead[0] : !s.leaving.empty() ? s.leaving[0] : "";
+    out.push_back(Copy{c.id, c.version, source, picked[0], replaces, c.chunk_size});
     for (Candidate& k : cands)
       if (k.name == picked[0]) ++k.replicas;
   }
   return out;
+}
+
+std::vector<std::pair<uint64_t, std::string>> PlanDrops(const std::vector<ChunkReplicas>& chunks,
+                                                        const NodePred& live,
+                                                        const NodePred& draining,
+                                                        const std::set<uint64_t>& busy) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  for (const ChunkReplicas& c : chunks) {
+    if (busy.count(c.id)) continue;
+    Split s = SplitReplicas(c, live, draining);
+    if (s.alive.size() < c.want) continue;
+    for (const std::string& n : s.leaving) out.emplace_back(c.id, n);
+  }
+  return out;
+}
+
+bool TokenBucket::Take(uint64_t cost, int64_t now_ms) {
+  if (rate_ == 0) return true;
+  double cap = static_cast<double>(std::max(rate_, cost));
+  if (last_ms_ == 0) tokens_ = cap;
+  tokens_ = std::min(cap, tokens_ + static_cast<double>(rate_) * (now_ms - last_ms_) / 1000.0);
+  last_ms_ = now_ms;
+  if (tokens_ <= 0) return false;
+  tokens_ -= static_cast<double>(cost);
+  return true;
 }
 
 Repairer::Repairer(store::Db* db, Membership* members, zmq::context_t* ctx,
@@ -97,12 +144,14 @@ Status Repairer::Apply(const Copy& c) {
                     " COALESCE(MAX(pos), -1) + 1 FROM replicas WHERE chunk_id = ?1");
     if (Status s = add.Bind(1, c.id).Bind(2, c.target).Run(); !s.ok()) return s;
   }
-  return txn.Commit();
+  if (Status s = txn.Commit(); !s.ok()) return s;
+  // A moved replica (drain): its node is alive and keeps a copy nobody reads.
+  if (!c.replaces.empty() && node_ops_ && members_->IsUp(c.replaces))
+    node_ops_->Delete(c.id, {c.replaces});
+  return Status::Ok();
 }
 
-void Repairer::Tick(int64_t now_ms) {
-  if (now_ms - last_tick_ms_ < kTickMs || !members_->Settled()) return;
-  last_tick_ms_ = now_ms;
+void Repairer::Collect() {
   for (auto it = running_.begin(); it != running_.end();) {
     if (it->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       ++it;
@@ -117,10 +166,30 @@ void Repairer::Tick(int64_t now_ms) {
               s.ToString().c_str());
     it = running_.erase(it);
   }
+}
+
+void Repairer::Drop(const std::vector<ChunkReplicas>& chunks, const std::set<uint64_t>& busy) {
+  auto live = [this](const std::string& n) { return members_->IsUp(n); };
+  auto draining = [this](const std::string& n) { return members_->IsDraining(n); };
+  for (const auto& [id, node] : PlanDrops(chunks, live, draining, busy)) {
+    store::Stmt st(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
+    if (Status s = st.Bind(1, id).Bind(2, node).Run(); !s.ok()) {
+      fprintf(stderr, "meta: drop of chunk %llu on %s: %s\n", static_cast<unsigned long long>(id),
+              node.c_str(), s.ToString().c_str());
+      continue;
+    }
+    if (node_ops_) node_ops_->Delete(id, {node});
+  }
+}
+
+void Repairer::Tick(int64_t now_ms) {
+  if (now_ms - last_tick_ms_ < kTickMs || !members_->Settled()) return;
+  last_tick_ms_ = now_ms;
+  Collect();
   if (running_.size() >= kMaxCopies) return;
-  bool any_dead = false;
-  for (const proto::NodeInfo& n : members_->Nodes()) any_dead |= members_->IsDead(n.name);
-  if (!any_dead && !dropped_ && now_ms - last_scan_ms_ < kIdleScanMs) return;
+  bool busy_scan = members_->AnyDraining() || dropped_;
+  for (const proto::NodeInfo& n : members_->Nodes()) busy_scan |= members_->IsDead(n.name);
+  if (!busy_scan && now_ms - last_scan_ms_ < kIdleScanMs) return;
   last_scan_ms_ = now_ms;
   dropped_ = false;
   Result<std::vector<ChunkReplicas>> chunks = Scan();
@@ -132,10 +201,14 @@ void Repairer::Tick(int64_t now_ms) {
   }
   std::set<uint64_t> busy;
   for (const Running& r : running_) busy.insert(r.copy.id);
+  Drop(*chunks, busy);
   auto live = [this](const std::string& n) { return members_->IsUp(n); };
-  for (const Copy& c :
-       PlanCopies(*chunks, live, std::move(*cands), kMaxCopies - running_.size(), busy, rng_))
+  auto draining = [this](const std::string& n) { return members_->IsDraining(n); };
+  for (const Copy& c : PlanCopies(*chunks, live, std::move(*cands), kMaxCopies - running_.size(),
+                                  busy, rng_, draining)) {
+    if (!bucket_.Take(c.bytes, now_ms)) break;
     Start(c);
+  }
 }
 
 Status Repairer::DropReplica(uint64_t id, const std::string& node) {

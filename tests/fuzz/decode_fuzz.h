@@ -39,7 +39,9 @@ namespace dos::fuzz {
   X(ChunkListReq) X(ChunkListRep) X(ChunkAllocReq) X(ChunkAllocRep) X(CommitWriteReq)            \
   X(SetReplReq) X(LockReq) X(LockRep) X(ReleaseLocksReq) X(HeartbeatReq) X(NodeInfo)            \
   X(NodeListRep) X(ChunkWriteReq) X(ChunkReadReq) X(ChunkTruncateReq) X(ChunkIdReq)             \
-  X(ChunkStatRep)
+  X(ChunkStatRep) X(ConfigEntry) X(ConfigListRep) X(ConfigSetReq) X(NodeLabelReq)            \
+  X(NodeAdminReq) X(NodeNameReq) X(NodeAddRep) X(JoinReq) X(NetPingRow) X(NetPingRep)          \
+  X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

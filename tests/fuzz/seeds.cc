@@ -278,6 +278,13 @@ std::vector<std::vector<std::string>> Bases() {
       Encode(LockReq{1, 2, 3, 4, 1, 0, std::numeric_limits<int64_t>::max(), true}));
   b[kHeartbeatReq].push_back(Encode(
       HeartbeatReq{"node1", "tcp://127.0.0.1:7701", "/var/lib/dos", 1 << 30, 1 << 20, 3, 42}));
+  b[kConfigListRep].push_back(
+      Encode(ConfigListRep{7, {ConfigEntry{"replication", "2", "3", "replicas"}}}));
+  b[kNetPingRep].push_back(Encode(NetPingRep{{"a", "b"}, {NetPingRow{"a", {12, -1}}}}));
+  b[kPeerPingReq].push_back(Encode(PeerPingReq{{"tcp://127.0.0.1:7702"}, 3}));
+  b[kPeerPingRep].push_back(Encode(PeerPingRep{{5, -1}}));
+  b[kHeartbeatRep].push_back(Encode(HeartbeatRep{3, {{"replication", "2"}}, 2, 3}));
+  b[kJoinReq].push_back(Encode(JoinReq{"node4", "tcp://127.0.0.1:7704", "abc"}));
   return b;
 }
 
