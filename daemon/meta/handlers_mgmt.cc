@@ -29,10 +29,7 @@ constexpr int kPeerPingTimeoutMs = 3000;
 void MetaServiceImpl::FillHeartbeatRep(proto::HeartbeatRep* out) {
   out->config_version = config_.version();
   out->config = config_.Values();
-  for (const proto::NodeInfo& n : members_.Nodes()) {
-    ++out->nodes_total;
-    out->nodes_up += n.state != "DOWN";
-  }
+  members_.Count(&out->nodes_up, &out->nodes_total);
 }
 
 // Each UP node pings every UP node; the calls run in parallel, so a node that

@@ -44,6 +44,7 @@ class Membership {
   // Every known node, sorted by name.
   std::vector<proto::NodeInfo> Nodes() const;
   bool IsUp(const std::string& name) const;
+  std::vector<std::string> Names() const;  // every known node, no database access
   // Known to be gone: not UP although meta has run for longer than the
   // timeout (so right after a restart of meta, nodes not heard from yet are
   // not dead). Its replicas may be dropped and copied elsewhere.
@@ -70,6 +71,8 @@ class Membership {
   // name is UP elsewhere.
   Status Join(const proto::JoinReq& req);
   bool IsDraining(const std::string& name) const;
+  // Nodes UP and known, without touching the database (every heartbeat).
+  void Count(uint32_t* up, uint32_t* total) const;
   bool AnyDraining() const;
   std::string ZoneOf(const std::string& name) const;
 

@@ -131,6 +131,20 @@ bool Membership::IsDraining(const std::string& name) const {
   return a != admin_.end() && a->second.state == "DRAIN";
 }
 
+std::vector<std::string> Membership::Names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, n] : nodes_) out.push_back(name);
+  return out;
+}
+
+void Membership::Count(uint32_t* up, uint32_t* total) const {
+  *up = *total = 0;
+  for (const auto& [name, n] : nodes_) {
+    ++*total;
+    *up += IsUp(name);
+  }
+}
+
 bool Membership::AnyDraining() const {
   for (const auto& [name, a] : admin_)
     if (a.state == "DRAIN") return true;

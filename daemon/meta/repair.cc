@@ -188,7 +188,7 @@ void Repairer::Tick(int64_t now_ms) {
   Collect();
   if (running_.size() >= kMaxCopies) return;
   bool busy_scan = members_->AnyDraining() || dropped_;
-  for (const proto::NodeInfo& n : members_->Nodes()) busy_scan |= members_->IsDead(n.name);
+  for (const std::string& n : members_->Names()) busy_scan |= members_->IsDead(n);
   if (!busy_scan && now_ms - last_scan_ms_ < kIdleScanMs) return;
   last_scan_ms_ = now_ms;
   dropped_ = false;

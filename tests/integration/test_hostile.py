@@ -51,8 +51,9 @@ OP = dict(
     readlink=9, link=10, rename=11, readdir=12, statfs=13, setxattr=14, getxattr=15,
     listxattr=16, removexattr=17, open=18, release=19, chunk_list=20, chunk_alloc=21,
     commit_write=22, set_repl=23, getlk=30, setlk=31, release_locks=32, heartbeat=40,
-    node_list=41, ping=42, chunk_write=100, chunk_read=101, chunk_truncate=102,
-    chunk_delete=103, chunk_stat=104, chunk_sync=105)
+    node_list=41, ping=42, config_list=50, config_set=51, node_label=52, node_admin=53,
+    node_remove=54, node_add=55, join=56, net_ping=57, chunk_write=100, chunk_read=101, chunk_truncate=102,
+    chunk_delete=103, chunk_stat=104, chunk_sync=105, peer_ping=115, node_echo=116)
 META_OPS = {v for k, v in OP.items() if v < 100}
 CHUNK_OPS = {v for k, v in OP.items() if v >= 100}
 
