@@ -17,18 +17,29 @@ namespace dos {
 std::string OpName(uint32_t op) {
   using proto::Op;
   static const std::map<uint32_t, const char*> kNames = {
-      {uint32_t(Op::kLookup), "lookup"},         {uint32_t(Op::kGetattr), "getattr"},
-      {uint32_t(Op::kSetattr), "setattr"},       {uint32_t(Op::kMknod), "mknod"},
-      {uint32_t(Op::kMkdir), "mkdir"},           {uint32_t(Op::kUnlink), "unlink"},
-      {uint32_t(Op::kRmdir), "rmdir"},           {uint32_t(Op::kRename), "rename"},
-      {uint32_t(Op::kReaddir), "readdir"},       {uint32_t(Op::kOpen), "open"},
-      {uint32_t(Op::kRelease), "release"},       {uint32_t(Op::kChunkList), "chunk_list"},
-      {uint32_t(Op::kChunkAlloc), "chunk_alloc"}, {uint32_t(Op::kCommitWrite), "commit_write"},
-      {uint32_t(Op::kHeartbeat), "heartbeat"},   {uint32_t(Op::kNodeList), "node_list"},
-      {uint32_t(Op::kChunkWrite), "chunk_write"}, {uint32_t(Op::kChunkRead), "chunk_read"},
+      {uint32_t(Op::kLookup), "lookup"},
+      {uint32_t(Op::kGetattr), "getattr"},
+      {uint32_t(Op::kSetattr), "setattr"},
+      {uint32_t(Op::kMknod), "mknod"},
+      {uint32_t(Op::kMkdir), "mkdir"},
+      {uint32_t(Op::kUnlink), "unlink"},
+      {uint32_t(Op::kRmdir), "rmdir"},
+      {uint32_t(Op::kRename), "rename"},
+      {uint32_t(Op::kReaddir), "readdir"},
+      {uint32_t(Op::kOpen), "open"},
+      {uint32_t(Op::kRelease), "release"},
+      {uint32_t(Op::kChunkList), "chunk_list"},
+      {uint32_t(Op::kChunkAlloc), "chunk_alloc"},
+      {uint32_t(Op::kCommitWrite), "commit_write"},
+      {uint32_t(Op::kHeartbeat), "heartbeat"},
+      {uint32_t(Op::kNodeList), "node_list"},
+      {uint32_t(Op::kChunkWrite), "chunk_write"},
+      {uint32_t(Op::kChunkRead), "chunk_read"},
       {uint32_t(Op::kChunkTruncate), "chunk_truncate"},
-      {uint32_t(Op::kChunkDelete), "chunk_delete"}, {uint32_t(Op::kChunkSync), "chunk_sync"},
-      {uint32_t(Op::kChunkReplicate), "chunk_replicate"}, {uint32_t(Op::kPeerPing), "peer_ping"},
+      {uint32_t(Op::kChunkDelete), "chunk_delete"},
+      {uint32_t(Op::kChunkSync), "chunk_sync"},
+      {uint32_t(Op::kChunkReplicate), "chunk_replicate"},
+      {uint32_t(Op::kPeerPing), "peer_ping"},
       {uint32_t(Op::kNodeEcho), "node_echo"},
   };
   auto it = kNames.find(op);
@@ -59,21 +70,25 @@ std::string Metrics::Render() const {
     out += line;
   };
   std::lock_guard<std::mutex> lock(mu_);
-  out += "# HELP dos_requests_total Requests this dosd handled, by op.\n"
-         "# TYPE dos_requests_total counter\n";
+  out +=
+      "# HELP dos_requests_total Requests this dosd handled, by op.\n"
+      "# TYPE dos_requests_total counter\n";
   for (const auto& [op, o] : ops_) add("dos_requests_total{op=\"%s\"} %.0f\n", OpName(op), o.count);
-  out += "# HELP dos_request_errors_total Requests answered with an error.\n"
-         "# TYPE dos_request_errors_total counter\n";
+  out +=
+      "# HELP dos_request_errors_total Requests answered with an error.\n"
+      "# TYPE dos_request_errors_total counter\n";
   for (const auto& [op, o] : ops_)
     add("dos_request_errors_total{op=\"%s\"} %.0f\n", OpName(op), o.errors);
-  out += "# HELP dos_io_bytes_total Bytes received (in) and sent (out) in requests and replies.\n"
-         "# TYPE dos_io_bytes_total counter\n";
+  out +=
+      "# HELP dos_io_bytes_total Bytes received (in) and sent (out) in requests and replies.\n"
+      "# TYPE dos_io_bytes_total counter\n";
   for (const auto& [op, o] : ops_) {
     add("dos_io_bytes_total{op=\"%s\",dir=\"in\"} %.0f\n", OpName(op), o.bytes_in);
     add("dos_io_bytes_total{op=\"%s\",dir=\"out\"} %.0f\n", OpName(op), o.bytes_out);
   }
-  out += "# HELP dos_request_seconds Time a handler took, by op.\n"
-         "# TYPE dos_request_seconds histogram\n";
+  out +=
+      "# HELP dos_request_seconds Time a handler took, by op.\n"
+      "# TYPE dos_request_seconds histogram\n";
   for (const auto& [op, o] : ops_) {
     uint64_t cum = 0;
     std::string name = OpName(op);
@@ -152,9 +167,10 @@ void MetricsServer::Serve(int fd) {
   }
   bool ok = req.rfind("GET /metrics ", 0) == 0 || req.rfind("GET / ", 0) == 0;
   std::string body = ok ? body_() : "not found: try /metrics\n";
-  std::string head = std::string(ok ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.0 404 Not Found\r\n") +
-                     "Content-Type: text/plain; version=0.0.4\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  std::string head =
+      std::string(ok ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.0 404 Not Found\r\n") +
+      "Content-Type: text/plain; version=0.0.4\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n\r\n";
   std::string all = head + body;
   for (size_t off = 0; off < all.size();) {
     ssize_t n = write(fd, all.data() + off, all.size() - off);

@@ -74,8 +74,8 @@ Status Node::Join() {
   if (opts_.join.empty()) return Status::Ok();
   net::Client client(&ctx_, opts_.join);
   proto::Empty rep;
-  Status s = client.Call(proto::Op::kJoin, proto::JoinReq{opts_.name, endpoint_, opts_.token}, &rep,
-                         5000);
+  Status s =
+      client.Call(proto::Op::kJoin, proto::JoinReq{opts_.name, endpoint_, opts_.token}, &rep, 5000);
   if (!s.ok()) return Status::Err(s.err(), "join through " + opts_.join + ": " + s.message());
   return Status::Ok();
 }
@@ -121,7 +121,8 @@ std::string Node::RenderMetrics() {
   gauge("dos_heartbeat_rtt_seconds", "Round trip of the last heartbeat to meta.",
         rtt < 0 ? -1.0 : rtt / 1e6);
   gauge("dos_meta", "1 if this node runs the meta service.", meta_ ? 1 : 0);
-  out += "# HELP dos_config_value A cluster setting (dosctl config).\n# TYPE dos_config_value gauge\n";
+  out +=
+      "# HELP dos_config_value A cluster setting (dosctl config).\n# TYPE dos_config_value gauge\n";
   for (const auto& [k, v] : c.config) out += "dos_config_value{key=\"" + k + "\"} " + v + "\n";
   return out;
 }

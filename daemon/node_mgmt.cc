@@ -28,21 +28,22 @@ int64_t PingPeer(zmq::context_t* ctx, const std::string& endpoint, uint32_t coun
 }
 
 void RegisterNodeMgmt(net::Server* server, int lane, zmq::context_t* ctx) {
-  server->Register(proto::Op::kNodeEcho, lane,
-                   net::Typed<proto::Empty, proto::Empty>(
-                       [](const auto&, auto*, net::Message&, net::Message*) { return Status::Ok(); }));
+  server->Register(
+      proto::Op::kNodeEcho, lane,
+      net::Typed<proto::Empty, proto::Empty>(
+          [](const auto&, auto*, net::Message&, net::Message*) { return Status::Ok(); }));
   server->Register(
       proto::Op::kPeerPing, lane,
-      net::Typed<proto::PeerPingReq, proto::PeerPingRep>(
-          [ctx](const proto::PeerPingReq& req, proto::PeerPingRep* rep, net::Message&,
-                net::Message*) {
-            // In parallel: a silent peer costs one echo timeout per try, not one per peer.
-            std::vector<std::future<int64_t>> calls;
-            for (const std::string& peer : req.peers)
-              calls.push_back(std::async(std::launch::async, PingPeer, ctx, peer, req.count));
-            for (auto& c : calls) rep->rtt_us.push_back(c.get());
-            return Status::Ok();
-          }));
+      net::Typed<proto::PeerPingReq, proto::PeerPingRep>([ctx](const proto::PeerPingReq& req,
+                                                               proto::PeerPingRep* rep,
+                                                               net::Message&, net::Message*) {
+        // In parallel: a silent peer costs one echo timeout per try, not one per peer.
+        std::vector<std::future<int64_t>> calls;
+        for (const std::string& peer : req.peers)
+          calls.push_back(std::async(std::launch::async, PingPeer, ctx, peer, req.count));
+        for (auto& c : calls) rep->rtt_us.push_back(c.get());
+        return Status::Ok();
+      }));
 }
 
 }  // namespace dos

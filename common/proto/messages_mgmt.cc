@@ -13,8 +13,8 @@ Status NodeName(const std::string& name) {
 bool LabelText(const std::string& s, bool allow_empty) {
   if (s.size() > kMaxLabel || (s.empty() && !allow_empty)) return false;
   for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '.' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-'))
       return false;
   return true;
 }

@@ -10,9 +10,9 @@ namespace dos::proto {
 
 inline constexpr size_t kMaxConfigKey = 64;
 inline constexpr size_t kMaxConfigValue = 64;
-inline constexpr size_t kMaxLabel = 63;      // a label key or value
-inline constexpr size_t kMaxToken = 128;     // a join token
-inline constexpr uint32_t kMaxPeers = 256;   // peers one PeerPing measures
+inline constexpr size_t kMaxLabel = 63;     // a label key or value
+inline constexpr size_t kMaxToken = 128;    // a join token
+inline constexpr uint32_t kMaxPeers = 256;  // peers one PeerPing measures
 
 // One cluster setting: its value now, its default and what it means.
 struct ConfigEntry {

@@ -67,9 +67,8 @@ void AddConfigCommands(CLI::App* app, Ctl* ctl) {
   set->add_option("KEY", *skey, "replication, chunk_size, heartbeat_timeout, repair_bandwidth")
       ->required();
   set->add_option("VALUE", *value, "a number; sizes take K/M/G, times ms/s/m")->required();
-  set->callback([=] {
-    ctl->Set("config set " + *skey, [=] { return ConfigSet(ctl, *skey, *value); });
-  });
+  set->callback(
+      [=] { ctl->Set("config set " + *skey, [=] { return ConfigSet(ctl, *skey, *value); }); });
 }
 
 }  // namespace dos::ctl

@@ -16,8 +16,8 @@ Status NetPing(Ctl* ctl) {
     for (const auto& row : rep.rows) {
       nlohmann::json to = nlohmann::json::object();
       for (size_t i = 0; i < rep.nodes.size() && i < row.rtt_us.size(); ++i)
-        to[rep.nodes[i]] = row.rtt_us[i] < 0 ? nlohmann::json(nullptr)
-                                             : nlohmann::json(row.rtt_us[i]);
+        to[rep.nodes[i]] =
+            row.rtt_us[i] < 0 ? nlohmann::json(nullptr) : nlohmann::json(row.rtt_us[i]);
       matrix[row.node] = to;
     }
     std::cout << nlohmann::json{{"nodes", rep.nodes}, {"unit", "us"}, {"rtt", matrix}}.dump(2)

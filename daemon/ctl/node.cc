@@ -84,9 +84,9 @@ Status NodeLs(Ctl* ctl) {
                     HumanSize(n.used) + "/" + HumanSize(n.capacity), std::to_string(n.replicas),
                     load, Age(n.last_seen_ms, now), Rtt(n.rtt_us)});
   }
-  PrintTable({"NAME", "ADDRESS", "STATE", "ZONE", "USED/TOTAL", "CHUNKS", "LOAD", "HEARTBEAT",
-              "RTT"},
-             rows);
+  PrintTable(
+      {"NAME", "ADDRESS", "STATE", "ZONE", "USED/TOTAL", "CHUNKS", "LOAD", "HEARTBEAT", "RTT"},
+      rows);
   return Status::Ok();
 }
 
@@ -156,8 +156,10 @@ Status NodeAdd(Ctl* ctl, const std::string& name) {
   std::string cmd = "dosd --name " + name + " --listen tcp://HOST:PORT --data DIR --join " +
                     ctl->meta_endpoint() + " --token " + rep.token;
   if (ctl->json) {
-    std::cout << nlohmann::json{{"name", name}, {"token", rep.token},
-                                {"meta", ctl->meta_endpoint()}, {"command", cmd}}
+    std::cout << nlohmann::json{{"name", name},
+                                {"token", rep.token},
+                                {"meta", ctl->meta_endpoint()},
+                                {"command", cmd}}
                      .dump(2)
               << "\n";
     return Status::Ok();
@@ -193,8 +195,7 @@ void AddNodeCommands(CLI::App* app, Ctl* ctl) {
               [](Ctl* c, const std::string& n) { return NodeAdmin(c, n, "drain"); });
   NameCommand(node, ctl, "remove",
               "forget a node (refused while it holds the only copy of a chunk)", NodeRemove);
-  NameCommand(node, ctl, "add", "make a join token and print the command a new node runs",
-              NodeAdd);
+  NameCommand(node, ctl, "add", "make a join token and print the command a new node runs", NodeAdd);
   auto name = std::make_shared<std::string>();
   auto labels = std::make_shared<std::vector<std::string>>();
   CLI::App* label = node->add_subcommand("label", "set (KEY=VALUE) or drop (KEY-) node labels");

@@ -57,7 +57,8 @@ Result<uint64_t> Config::Parse(const std::string& key, const std::string& text) 
   if (!k) return Status::Err(ENOENT, "no setting '" + key + "'");
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 15) return Status::Err(EINVAL, key + ": '" + text + "' is not a number");
+  if (digits == 0 || digits > 15)
+    return Status::Err(EINVAL, key + ": '" + text + "' is not a number");
   uint64_t unit = Unit(text.substr(digits), k->duration);
   if (unit == 0) return Status::Err(EINVAL, key + ": bad unit in '" + text + "'");
   uint64_t n = std::strtoull(text.substr(0, digits).c_str(), nullptr, 10);
@@ -107,8 +108,7 @@ Status Config::Set(const std::string& key, const std::string& text) {
                   "INSERT INTO config(key, value) VALUES (?1, ?2)"
                   " ON CONFLICT(key) DO UPDATE SET value = ?2");
   if (Status s = put.Bind(1, key).Bind(2, std::to_string(*v)).Run(); !s.ok()) return s;
-  store::Stmt bump(db_,
-                   "UPDATE settings SET value = value + 1 WHERE key = 'config_version'");
+  store::Stmt bump(db_, "UPDATE settings SET value = value + 1 WHERE key = 'config_version'");
   if (Status s = bump.Run(); !s.ok()) return s;
   if (Status s = txn.Commit(); !s.ok()) return s;
   values_[key] = *v;
@@ -128,8 +128,8 @@ uint64_t Config::Get(const std::string& key) const {
 std::vector<proto::ConfigEntry> Config::List() const {
   std::vector<proto::ConfigEntry> out;
   for (const Key& k : kKeys)
-    out.push_back({k.name, std::to_string(values_.at(k.name)),
-                   std::to_string(defaults_.at(k.name)), k.help});
+    out.push_back(
+        {k.name, std::to_string(values_.at(k.name)), std::to_string(defaults_.at(k.name)), k.help});
   return out;
 }
 

@@ -44,13 +44,15 @@ Status MetaServiceImpl::NetPing(proto::NetPingRep* out) {
   }
   std::vector<std::future<Result<proto::PeerPingRep>>> calls;
   for (const std::string& addr : addrs)
-    calls.push_back(std::async(std::launch::async, [this, addr, addrs]() -> Result<proto::PeerPingRep> {
-      net::Client client(ctx_, addr);
-      proto::PeerPingRep rep;
-      Status s = client.Call(Op::kPeerPing, proto::PeerPingReq{addrs, 3}, &rep, kPeerPingTimeoutMs);
-      if (!s.ok()) return s;
-      return rep;
-    }));
+    calls.push_back(
+        std::async(std::launch::async, [this, addr, addrs]() -> Result<proto::PeerPingRep> {
+          net::Client client(ctx_, addr);
+          proto::PeerPingRep rep;
+          Status s =
+              client.Call(Op::kPeerPing, proto::PeerPingReq{addrs, 3}, &rep, kPeerPingTimeoutMs);
+          if (!s.ok()) return s;
+          return rep;
+        }));
   for (size_t i = 0; i < calls.size(); ++i) {
     Result<proto::PeerPingRep> r = calls[i].get();
     proto::NetPingRow row{out->nodes[i], std::vector<int64_t>(addrs.size(), -1)};

@@ -35,8 +35,7 @@ Status Membership::PutAdmin(const std::string& name, const Admin& a) {
   store::Stmt put(db_,
                   "INSERT INTO node_admin(node, state, drain_total) VALUES (?1, ?2, ?3)"
                   " ON CONFLICT(node) DO UPDATE SET state = ?2, drain_total = ?3");
-  if (Status s = put.Bind(1, name).Bind(2, a.state).Bind(3, a.drain_total).Run(); !s.ok())
-    return s;
+  if (Status s = put.Bind(1, name).Bind(2, a.state).Bind(3, a.drain_total).Run(); !s.ok()) return s;
   admin_[name] = a;
   return Status::Ok();
 }
@@ -65,8 +64,7 @@ Status Membership::SetLabel(const proto::NodeLabelReq& req) {
   store::Stmt put(db_,
                   "INSERT INTO labels(node, key, value) VALUES (?1, ?2, ?3)"
                   " ON CONFLICT(node, key) DO UPDATE SET value = ?3");
-  if (Status s = put.Bind(1, req.name).Bind(2, req.key).Bind(3, req.value).Run(); !s.ok())
-    return s;
+  if (Status s = put.Bind(1, req.name).Bind(2, req.key).Bind(3, req.value).Run(); !s.ok()) return s;
   it->second.labels[req.key] = req.value;
   return Status::Ok();
 }
@@ -83,8 +81,9 @@ Status Membership::Remove(const std::string& name) {
                                   " chunks; drain it first (dosctl node drain " + name + ")");
   store::Txn txn(db_);
   if (Status s = txn.Begin(); !s.ok()) return s;
-  for (const char* sql : {"DELETE FROM replicas WHERE node = ?1", "DELETE FROM nodes WHERE name = ?1",
-                          "DELETE FROM labels WHERE node = ?1"}) {
+  for (const char* sql :
+       {"DELETE FROM replicas WHERE node = ?1", "DELETE FROM nodes WHERE name = ?1",
+        "DELETE FROM labels WHERE node = ?1"}) {
     store::Stmt st(db_, sql);
     if (Status s = st.Bind(1, name).Run(); !s.ok()) return s;
   }

@@ -23,14 +23,18 @@ TEST(ConfigParseTest, AcceptsNumbersAndUnits) {
 TEST(ConfigParseTest, RejectsBadValues) {
   EXPECT_EQ(Config::Parse("nope", "1").status().err(), ENOENT);
   for (auto [key, text] : std::vector<std::pair<std::string, std::string>>{
-           {"replication", "0"},          {"replication", "17"},
-           {"replication", "two"},        {"replication", ""},
-           {"replication", "-1"},         {"replication", "3x"},
-           {"chunk_size", "100000"},      // not a multiple of 64K
-           {"chunk_size", "32K"},         {"chunk_size", "512M"},
-           {"chunk_size", "4s"},          // a time unit on a size
-           {"heartbeat_timeout", "10"},   // below 1 s
-           {"heartbeat_timeout", "5M"},   // a size unit on a time
+           {"replication", "0"},
+           {"replication", "17"},
+           {"replication", "two"},
+           {"replication", ""},
+           {"replication", "-1"},
+           {"replication", "3x"},
+           {"chunk_size", "100000"},  // not a multiple of 64K
+           {"chunk_size", "32K"},
+           {"chunk_size", "512M"},
+           {"chunk_size", "4s"},         // a time unit on a size
+           {"heartbeat_timeout", "10"},  // below 1 s
+           {"heartbeat_timeout", "5M"},  // a size unit on a time
            {"repair_bandwidth", "99999999999999999999"}})
     EXPECT_EQ(Config::Parse(key, text).status().err(), EINVAL) << key << "=" << text;
 }
@@ -131,8 +135,8 @@ TEST(DrainPlanTest, DrainingReplicaIsMovedThenDropped) {
   auto live = [](const std::string&) { return true; };
   auto draining = [](const std::string& n) { return n == "d"; };
   std::vector<ChunkReplicas> chunks{{1, 1, 2, 1 << 20, {"a", "d"}}, {2, 1, 1, 1 << 20, {"b", "d"}}};
-  std::vector<Candidate> cands{{"a", 1ull << 30, 0, ""}, {"b", 1ull << 30, 0, ""},
-                               {"c", 1ull << 30, 0, ""}};
+  std::vector<Candidate> cands{
+      {"a", 1ull << 30, 0, ""}, {"b", 1ull << 30, 0, ""}, {"c", 1ull << 30, 0, ""}};
   auto copies = PlanCopies(chunks, live, cands, 4, {}, rng, draining);
   ASSERT_EQ(copies.size(), 1u);  // chunk 2 (R=1) has its copy on b already
   EXPECT_EQ(copies[0].id, 1u);
@@ -145,7 +149,7 @@ TEST(DrainPlanTest, DrainingReplicaIsMovedThenDropped) {
 
 TEST(TokenBucketTest, PacesCopies) {
   TokenBucket b;
-  b.set_rate(1 << 20);  // 1 MiB/s, 1 MiB per copy
+  b.set_rate(1 << 20);                  // 1 MiB/s, 1 MiB per copy
   EXPECT_TRUE(b.Take(1 << 20, 1000));   // a full bucket: one second's worth
   EXPECT_FALSE(b.Take(1 << 20, 1000));  // empty
   EXPECT_TRUE(b.Take(1 << 20, 1100));   // 0.1 MiB in: goes 0.9 MiB into debt
