@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace dos {
 
 Heartbeat::Heartbeat(zmq::context_t* ctx, std::string meta, int interval_ms,
-                     std::function<proto::HeartbeatReq()> fill)
-    : client_(ctx, std::move(meta)), interval_ms_(interval_ms), fill_(std::move(fill)) {}
+                     std::function<proto::HeartbeatReq()> fill, OnReply on_reply)
+    : client_(ctx, std::move(meta)),
+      interval_ms_(interval_ms),
+      fill_(std::move(fill)),
+      on_reply_(std::move(on_reply)) {}
 
 Heartbeat::~Heartbeat() { Stop(); }
 
@@ -37,9 +41,14 @@ void Heartbeat::Loop() {
 // the log.
 void Heartbeat::SendOne() {
   proto::HeartbeatReq req = fill_();
-  proto::Empty rep;
+  proto::HeartbeatRep rep;
   int timeout = std::clamp(interval_ms_, 500, 5000);
+  auto start = std::chrono::steady_clock::now();
   Status s = client_.Call(proto::Op::kHeartbeat, req, &rep, timeout);
+  auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::steady_clock::now() - start)
+                 .count();
+  if (s.ok() && on_reply_) on_reply_(rep, rtt);
   if (!s.ok() && !failing_) {
     spdlog::warn("heartbeat to meta {} failed: {}", client_.endpoint(), s.ToString());
   } else if (s.ok() && (failing_ || !seen_)) {

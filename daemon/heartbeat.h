@@ -16,10 +16,12 @@ namespace dos {
 
 class Heartbeat {
  public:
-  // fill() supplies the request each time (name, addr, usage...); it is
-  // called on the heartbeat thread.
+  // fill() supplies the request each time (name, addr, usage...); on_reply
+  // gets meta's reply and the round trip in microseconds. Both are called on
+  // the heartbeat thread.
+  using OnReply = std::function<void(const proto::HeartbeatRep&, int64_t rtt_us)>;
   Heartbeat(zmq::context_t* ctx, std::string meta, int interval_ms,
-            std::function<proto::HeartbeatReq()> fill);
+            std::function<proto::HeartbeatReq()> fill, OnReply on_reply = {});
   ~Heartbeat();
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
@@ -34,6 +36,7 @@ class Heartbeat {
   net::Client client_;
   int interval_ms_;
   std::function<proto::HeartbeatReq()> fill_;
+  OnReply on_reply_;
   std::mutex mu_;  // guards stop_
   std::condition_variable cv_;
   bool stop_ = false;

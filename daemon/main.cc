@@ -26,6 +26,14 @@ void AddOptions(CLI::App& app, Args* a) {
   app.add_option("--data", n.data, "data folder (chunks/, meta/), created if absent")
       ->required();
   app.add_option("--meta", n.meta, "meta service endpoint (default with --run-meta: --listen)");
+  app.add_option("--join", n.join,
+                 "join the cluster whose meta listens at ENDPOINT (needs --token); then use it "
+                 "as --meta")
+      ->type_name("ENDPOINT");
+  app.add_option("--token", n.token, "join token printed by `dosctl node add NAME`");
+  app.add_option("--metrics-port", n.metrics_port,
+                 "serve Prometheus metrics on http://LISTEN-HOST:PORT/metrics (off by default)")
+      ->check(CLI::Range(1, 65535));
   app.add_flag("--run-meta", n.run_meta, "also run the meta service (DATA/meta/meta.db)");
   app.add_option("--heartbeat-ms", n.heartbeat_ms, "heartbeat interval")
       ->capture_default_str()
@@ -92,8 +100,13 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);  // prints help or the error
     return rc == 0 ? 0 : 2;
   }
-  if (args.node.meta.empty() && !args.node.run_meta) {
-    std::cerr << "dosd: --meta ENDPOINT is required unless --run-meta is given\n";
+  if (args.node.meta.empty() && args.node.join.empty() && !args.node.run_meta) {
+    std::cerr << "dosd: --meta ENDPOINT (or --join ENDPOINT --token T) is required unless "
+                 "--run-meta is given\n";
+    return 2;
+  }
+  if (args.node.join.empty() != args.node.token.empty()) {
+    std::cerr << "dosd: --join and --token go together\n";
     return 2;
   }
   std::error_code ec;

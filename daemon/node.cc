@@ -1,10 +1,13 @@
 #include "daemon/node.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
+#include "daemon/node_mgmt.h"
 
 namespace dos {
 
@@ -52,19 +55,84 @@ Status Node::Start() {
   }
   server_->AddLane(kChunkLane, kChunkThreads);
   chunk_->Register(server_.get(), kChunkLane);
+  RegisterNodeMgmt(server_.get(), kChunkLane, &ctx_);
+  server_->set_observer([this](uint32_t op, size_t in, size_t out, int64_t ns, int err) {
+    metrics_.Observe(op, in, out, ns, err);
+  });
   if (Status s = server_->Bind(opts_.listen); !s.ok()) return s;
   endpoint_ = server_->endpoint();
   server_->Start();
-  std::string meta = opts_.meta.empty() ? endpoint_ : opts_.meta;
-  heartbeat_ = std::make_unique<Heartbeat>(&ctx_, meta, opts_.heartbeat_ms,
-                                           [this] { return MakeHeartbeat(); });
+  if (Status s = StartMetrics(); !s.ok()) return s;
+  if (Status s = Join(); !s.ok()) return s;
+  std::string meta = !opts_.join.empty() ? opts_.join : opts_.meta.empty() ? endpoint_ : opts_.meta;
+  heartbeat_ = std::make_unique<Heartbeat>(
+      &ctx_, meta, opts_.heartbeat_ms, [this] { return MakeHeartbeat(); },
+      [this](const proto::HeartbeatRep& rep, int64_t rtt) { OnHeartbeatReply(rep, rtt); });
   heartbeat_->Start();
   reporter_ = std::make_unique<net::Client>(&ctx_, meta);
   chunk_->StartScrub(opts_.scrub_rate, [this](uint64_t id) { ReportBad(id); });
   return Status::Ok();
 }
 
+Status Node::Join() {
+  if (opts_.join.empty()) return Status::Ok();
+  net::Client client(&ctx_, opts_.join);
+  proto::Empty rep;
+  Status s =
+      client.Call(proto::Op::kJoin, proto::JoinReq{opts_.name, endpoint_, opts_.token}, &rep, 5000);
+  if (!s.ok()) return Status::Err(s.err(), "join through " + opts_.join + ": " + s.message());
+  return Status::Ok();
+}
+
+Status Node::StartMetrics() {
+  if (opts_.metrics_port <= 0) return Status::Ok();
+  // The host of the listen endpoint: tcp://HOST:PORT.
+  std::string host = opts_.listen.substr(opts_.listen.rfind('/') + 1);
+  host = host.substr(0, host.rfind(':'));
+  metrics_server_ = std::make_unique<MetricsServer>([this] { return RenderMetrics(); });
+  return metrics_server_->Start(host, opts_.metrics_port);
+}
+
+void Node::OnHeartbeatReply(const proto::HeartbeatRep& rep, int64_t rtt_us) {
+  std::lock_guard<std::mutex> lock(cluster_mu_);
+  cluster_ = rep;
+  rtt_us_ = rtt_us;
+}
+
+std::string Node::RenderMetrics() {
+  std::string out = metrics_.Render();
+  chunk::ChunkUsage u = chunk_->Usage();
+  proto::HeartbeatRep c;
+  int64_t rtt;
+  {
+    std::lock_guard<std::mutex> lock(cluster_mu_);
+    c = cluster_;
+    rtt = rtt_us_;
+  }
+  char buf[256];
+  auto gauge = [&](const char* name, const char* help, double v) {
+    std::snprintf(buf, sizeof(buf), "# HELP %s %s\n# TYPE %s gauge\n%s %.6g\n", name, help, name,
+                  name, v);
+    out += buf;
+  };
+  gauge("dos_chunks", "Chunk files on this node's disk.", double(u.chunks));
+  gauge("dos_disk_used_bytes", "Bytes used on the data folder's file system.", double(u.used));
+  gauge("dos_disk_capacity_bytes", "Size of the data folder's file system.", double(u.capacity));
+  gauge("dos_cluster_nodes", "Nodes meta knows (last heartbeat reply).", c.nodes_total);
+  gauge("dos_cluster_nodes_up", "Nodes meta sees UP (last heartbeat reply).", c.nodes_up);
+  gauge("dos_config_version", "Version of the cluster settings this node has.",
+        double(c.config_version));
+  gauge("dos_heartbeat_rtt_seconds", "Round trip of the last heartbeat to meta.",
+        rtt < 0 ? -1.0 : rtt / 1e6);
+  gauge("dos_meta", "1 if this node runs the meta service.", meta_ ? 1 : 0);
+  out +=
+      "# HELP dos_config_value A cluster setting (dosctl config).\n# TYPE dos_config_value gauge\n";
+  for (const auto& [k, v] : c.config) out += "dos_config_value{key=\"" + k + "\"} " + v + "\n";
+  return out;
+}
+
 void Node::Stop() {
+  metrics_server_.reset();
   heartbeat_.reset();
   if (server_) server_->Stop();
   server_.reset();
@@ -91,6 +159,11 @@ proto::HeartbeatReq Node::MakeHeartbeat() {
   req.used = u.used;
   req.chunks = u.chunks;
   req.pid = static_cast<uint32_t>(getpid());
+  double load[1];
+  if (getloadavg(load, 1) == 1) req.load_milli = static_cast<uint32_t>(load[0] * 1000);
+  std::lock_guard<std::mutex> lock(cluster_mu_);
+  req.rtt_us = rtt_us_;
+  req.config_version = cluster_.config_version;
   return req;
 }
 

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/status.h"
 #include "daemon/chunk/chunk_service.h"
 #include "daemon/heartbeat.h"
+#include "daemon/metrics.h"
 #include "daemon/meta/meta_service.h"
 
 namespace dos {
@@ -24,6 +26,9 @@ struct NodeOptions {
   uint64_t chunk_size = proto::kDefaultChunkSize;
   uint32_t repair_copies = 4;        // meta: re-replication copies at once
   uint64_t scrub_rate = 4ull << 20;  // background scrub, bytes/s; 0 = off
+  std::string join;   // meta endpoint to join through (with token), instead of meta
+  std::string token;  // join token from `dosctl node add`
+  int metrics_port = 0;  // > 0: serve Prometheus metrics on the listen host
 };
 
 inline constexpr int kMetaLane = 0;   // exactly one thread: meta is serial
@@ -45,11 +50,19 @@ class Node {
 
  private:
   Status OpenServices();
+  Status Join();  // --join: ask meta to admit this node
+  Status StartMetrics();
   proto::HeartbeatReq MakeHeartbeat();
   void ReportBad(uint64_t id);  // scrub thread: tells meta a chunk is corrupt here
+  void OnHeartbeatReply(const proto::HeartbeatRep& rep, int64_t rtt_us);
+  std::string RenderMetrics();
 
   NodeOptions opts_;
   std::string endpoint_;
+  Metrics metrics_;
+  std::mutex cluster_mu_;             // guards cluster_ and rtt_us_
+  proto::HeartbeatRep cluster_;       // meta's last heartbeat reply
+  int64_t rtt_us_ = -1;
   // Destroyed bottom-up: the heartbeat and server stop before the services
   // they call, and everything with a socket before the context.
   zmq::context_t ctx_;
@@ -58,6 +71,7 @@ class Node {
   std::unique_ptr<chunk::ChunkService> chunk_;
   std::unique_ptr<net::Server> server_;
   std::unique_ptr<Heartbeat> heartbeat_;
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 }  // namespace dos

@@ -3,6 +3,7 @@
 #include "common/net/client.h"
 
 #include <atomic>
+#include <chrono>
 #include <future>
 
 namespace dos::net {
@@ -172,6 +173,7 @@ void Server::Worker(Lane* lane) {
     rep.env.op = job.msg.env.op;
     rep.env.id = job.msg.env.id;
     Status s;
+    auto start = std::chrono::steady_clock::now();
     try {
       s = routes_.at(job.msg.env.op).handler(job.msg, &rep);
     } catch (const std::exception& e) {
@@ -183,6 +185,13 @@ void Server::Worker(Lane* lane) {
       rep.env.err = s.err();
       rep.env.msg = s.message();
     }
+    if (observer_)
+      observer_(job.msg.env.op, job.msg.body.size() + job.msg.DataView().size(),
+                rep.body.size() + rep.DataView().size(),
+                std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now() - start)
+                    .count(),
+                s.err());
     SendFrames(push, job.routing, rep);
   }
 }

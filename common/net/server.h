@@ -32,6 +32,13 @@ class Server {
   explicit Server(zmq::context_t* ctx);
   ~Server();  // Stop()
 
+  // Told of every request a worker handled: op, bytes in and out (body and
+  // data), nanoseconds in the handler and the errno (0 for success). Called
+  // on worker threads; set before Start() (dosd's metrics).
+  using Observer =
+      std::function<void(uint32_t op, size_t in_bytes, size_t out_bytes, int64_t ns, int err)>;
+  void set_observer(Observer o) { observer_ = std::move(o); }
+
   void AddLane(int lane, int threads);
   void Register(proto::Op op, int lane, Handler h);
   // Binds endpoint ("tcp://127.0.0.1:7701", or port "*" for any free one).
@@ -67,6 +74,7 @@ class Server {
   std::string inproc_;
   std::map<int, std::unique_ptr<Lane>> lanes_;
   std::map<uint32_t, Route> routes_;  // fixed before Start()
+  Observer observer_;                 // fixed before Start()
   zmq::socket_t* replies_ = nullptr;  // owned by the I/O thread
   std::thread io_;
   bool started_ = false;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,15 @@ enum class Op : uint32_t {
   // meta: health, repair (messages_repair.h)
   kFsHealth = 44,
   kFsck = 45,
+  // meta: cluster administration (messages_mgmt.h)
+  kConfigList = 50,
+  kConfigSet = 51,
+  kNodeLabel = 52,
+  kNodeAdmin = 53,
+  kNodeRemove = 54,
+  kNodeAdd = 55,
+  kJoin = 56,
+  kNetPing = 57,
   // node: chunk store
   kChunkWrite = 100,
   kChunkRead = 101,
@@ -93,6 +103,9 @@ enum class Op : uint32_t {
   kChunkReplicate = 106,
   kChunkInventory = 107,
   kChunkScrub = 108,
+  // node: administration (messages_mgmt.h)
+  kPeerPing = 115,
+  kNodeEcho = 116,
 };
 
 // ---- envelope ------------------------------------------------------------
@@ -474,18 +487,33 @@ struct HeartbeatReq {
   uint64_t used = 0;      // bytes used on it
   uint64_t chunks = 0;    // chunk files held
   uint32_t pid = 0;
+  uint32_t load_milli = 0;        // 1-minute load average x 1000
+  int64_t rtt_us = -1;            // round trip of the previous heartbeat
+  uint64_t config_version = 0;    // the settings version the node has seen
   Status Valid() const;
-  MSGPACK_DEFINE_MAP(name, addr, data_dir, capacity, used, chunks, pid)
+  MSGPACK_DEFINE_MAP(name, addr, data_dir, capacity, used, chunks, pid, load_milli, rtt_us,
+                     config_version)
 };
+// The reply, HeartbeatRep, is in messages_mgmt.h.
 struct NodeInfo {
   std::string name;
   std::string addr;
-  std::string state;  // "UP" or "DOWN"
+  // "UP", "DOWN", "CORDONED", "DRAINING" or "DRAINED" (the last three are
+  // UP nodes an admin took out of placement).
+  std::string state;
   uint64_t capacity = 0;
   uint64_t used = 0;
-  uint64_t chunks = 0;
-  int64_t last_seen_ms = 0;  // ms since the epoch, meta's clock
-  MSGPACK_DEFINE_MAP(name, addr, state, capacity, used, chunks, last_seen_ms)
+  uint64_t chunks = 0;        // chunk files on its disk, as it last reported
+  int64_t last_seen_ms = 0;   // ms since the epoch, meta's clock
+  std::string zone;           // label "zone", "" if unset
+  std::map<std::string, std::string> labels;
+  uint64_t replicas = 0;      // chunk replicas meta places there
+  uint64_t drain_total = 0;   // replicas it held when the drain began
+  uint32_t load_milli = 0;
+  int64_t rtt_us = -1;        // heartbeat round trip to meta
+  uint64_t config_version = 0;
+  MSGPACK_DEFINE_MAP(name, addr, state, capacity, used, chunks, last_seen_ms, zone, labels,
+                     replicas, drain_total, load_milli, rtt_us, config_version)
 };
 // Anyone -> meta (body Empty): every node meta knows.
 struct NodeListRep {
@@ -575,6 +603,12 @@ struct ChunkReplicateReq {
   Status Valid() const;
   MSGPACK_DEFINE_MAP(id, version, source)
 };
+
+}  // namespace dos::proto
+
+#include "common/proto/messages_mgmt.h"
+
+namespace dos::proto {
 
 // Checks one path component: EINVAL if empty, "." or ".." or holds '/' or
 // NUL; ENAMETOOLONG past kMaxName.

@@ -32,6 +32,8 @@ class Ctl {
   int timeout_ms() const { return conf_.timeout_ms; }
   // A client of a node's endpoint (loads the config on first use).
   Result<std::unique_ptr<net::Client>> Connect(const std::string& endpoint);
+  // Meta's endpoint from the config (after Meta()).
+  const std::string& meta_endpoint() const { return conf_.meta; }
 
   // A typed call to meta with the configured timeout.
   template <typename Req, typename Rep>
@@ -66,5 +68,7 @@ void AddNodeCommands(CLI::App* app, Ctl* ctl);
 void AddFsCommands(CLI::App* app, Ctl* ctl);
 // fs health, fs scrub, fs fsck (repair.cc), under the fs subcommand.
 void AddRepairCommands(CLI::App* fs, Ctl* ctl);
+void AddConfigCommands(CLI::App* app, Ctl* ctl);
+void AddNetCommands(CLI::App* app, Ctl* ctl);
 
 }  // namespace dos::ctl

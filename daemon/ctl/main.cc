@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctl.json, "print JSON instead of tables");
   dos::ctl::AddNodeCommands(&app, &ctl);
   dos::ctl::AddFsCommands(&app, &ctl);
+  dos::ctl::AddConfigCommands(&app, &ctl);
+  dos::ctl::AddNetCommands(&app, &ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -76,6 +76,7 @@ void MetaServiceImpl::Register(net::Server* server, int lane) {
                         [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
   RegisterLayout(server, lane);
   RegisterRepair(server, lane);
+  RegisterMgmt(server, lane);
 }
 
 void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
@@ -105,10 +106,12 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
     locks->Release(q.ino, q.client, q.owner, q.is_flock);
     return Status::Ok();
   });
-  // Heartbeats are meta's clock: they also drive re-replication.
-  On<HeartbeatReq, Empty>(server, lane, Op::kHeartbeat, [members, repair](auto& q, auto*) {
-    Status s = members->Heartbeat(q);
-    repair->Tick(Membership::WallMs());
+  // Heartbeats are meta's clock: they also drive re-replication. The reply
+  // carries the settings, so every node has them within one heartbeat.
+  On<HeartbeatReq, HeartbeatRep>(server, lane, Op::kHeartbeat, [this](auto& q, auto* r) {
+    Status s = members_.Heartbeat(q);
+    repair_.Tick(Membership::WallMs());
+    FillHeartbeatRep(r);
     return s;
   });
   On<ChunkBadReq, Empty>(server, lane, Op::kChunkBad,

@@ -32,6 +32,8 @@ class Layout {
   // and the version goes up by one. out->chunk is the chunk afterwards.
   // ENOENT for an unknown chunk.
   Status ChunkFailed(const proto::ChunkFailedReq& req, proto::ChunkAllocRep* out);
+  // The replication of files that have none of their own (the setting).
+  void set_default_repl(uint32_t repl) { default_repl_ = repl; }
 
  private:
   // Fills out->replicas of chunk out->id.

@@ -16,7 +16,7 @@ Status Membership::Load() {
   for (;;) {
     Result<bool> row = st.Step();
     if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
+    if (!*row) break;
     proto::NodeInfo n;
     n.name = st.Text(0);
     n.addr = st.Text(1);
@@ -25,10 +25,18 @@ Status Membership::Load() {
     n.chunks = st.U64(4);
     nodes_[n.name] = n;
   }
+  return LoadAdmin();
 }
 
 Status Membership::Heartbeat(const proto::HeartbeatReq& req) {
+  auto a = admin_.find(req.name);
+  if (a != admin_.end() && a->second.state == "REMOVED")
+    return Status::Err(EPERM, "node " + req.name +
+                                  " was removed; join again with a token from `dosctl node add`");
   proto::NodeInfo& n = nodes_[req.name];
+  n.load_milli = req.load_milli;
+  n.rtt_us = req.rtt_us;
+  n.config_version = req.config_version;
   n.name = req.name;
   n.addr = req.addr;
   n.capacity = req.capacity;
@@ -55,12 +63,39 @@ bool Membership::IsDead(const std::string& name) const {
 }
 
 std::vector<proto::NodeInfo> Membership::Nodes() const {
+  Result<std::map<std::string, uint64_t>> counts = ReplicaCounts();
   std::vector<proto::NodeInfo> out;
   for (const auto& [name, n] : nodes_) {
     out.push_back(n);
-    out.back().state = IsUp(name) ? "UP" : "DOWN";
+    proto::NodeInfo& o = out.back();
+    o.replicas = counts.ok() ? (*counts)[name] : 0;
+    o.state = StateOf(name, o.replicas);
+    auto a = admin_.find(name);
+    o.drain_total = a == admin_.end() ? 0 : a->second.drain_total;
+    auto z = o.labels.find("zone");
+    o.zone = z == o.labels.end() ? "" : z->second;
   }
   return out;
+}
+
+std::string Membership::StateOf(const std::string& name, uint64_t replicas) const {
+  if (!IsUp(name)) return "DOWN";
+  auto a = admin_.find(name);
+  if (a == admin_.end()) return "UP";
+  if (a->second.state == "CORDON") return "CORDONED";
+  if (a->second.state == "DRAIN") return replicas ? "DRAINING" : "DRAINED";
+  return "UP";
+}
+
+Result<std::map<std::string, uint64_t>> Membership::ReplicaCounts() const {
+  std::map<std::string, uint64_t> counts;
+  store::Stmt st(db_, "SELECT node, COUNT(*) FROM replicas GROUP BY node");
+  for (;;) {
+    Result<bool> row = st.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return counts;
+    counts[st.Text(0)] = st.U64(1);
+  }
 }
 
 std::string Membership::AddrOf(const std::string& name) const {
@@ -69,18 +104,15 @@ std::string Membership::AddrOf(const std::string& name) const {
 }
 
 Result<std::vector<Candidate>> Membership::Candidates() const {
-  std::map<std::string, uint64_t> counts;
-  store::Stmt st(db_, "SELECT node, COUNT(*) FROM replicas GROUP BY node");
-  for (;;) {
-    Result<bool> row = st.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    counts[st.Text(0)] = st.U64(1);
-  }
+  Result<std::map<std::string, uint64_t>> counts = ReplicaCounts();
+  if (!counts.ok()) return counts.status();
   std::vector<Candidate> out;
   for (const auto& [name, n] : nodes_) {
     if (!IsUp(name)) continue;
-    out.push_back(Candidate{name, n.capacity > n.used ? n.capacity - n.used : 0, counts[name]});
+    auto a = admin_.find(name);
+    if (a != admin_.end() && (a->second.state == "CORDON" || a->second.state == "DRAIN")) continue;
+    out.push_back(Candidate{name, n.capacity > n.used ? n.capacity - n.used : 0, (*counts)[name],
+                            ZoneOf(name)});
   }
   return out;
 }

@@ -3,7 +3,17 @@
 // A heartbeat upserts the node's row (so meta knows every node after a
 // restart) and records when it was seen, in memory. A node is UP if seen
 // within timeout_ms, else DOWN; after a restart every node is DOWN until it
-// speaks again. Not thread-safe: used from the meta thread only.
+// speaks again.
+//
+// Administration (membership_admin.cc): labels ("zone" is the failure
+// domain placement spreads over), cordon and drain (no new chunks there;
+// a drain also makes the Repairer move its chunks away), remove (refused
+// while the node holds the only copy of a chunk; its heartbeats are refused
+// until it joins again) and join with a one-use token. Until client and node
+// keys exist (issue 5, security), a node that simply heartbeats is admitted
+// too; a token is what a removed node needs to come back.
+//
+// Not thread-safe: used from the meta thread only.
 #pragma once
 
 #include <functional>
@@ -27,10 +37,14 @@ class Membership {
 
   // Reads the known nodes from the database.
   Status Load();
+  // The heartbeat_timeout setting.
+  void set_timeout_ms(int timeout_ms) { timeout_ms_ = timeout_ms; }
+  // EPERM for a removed node.
   Status Heartbeat(const proto::HeartbeatReq& req);
   // Every known node, sorted by name.
   std::vector<proto::NodeInfo> Nodes() const;
   bool IsUp(const std::string& name) const;
+  std::vector<std::string> Names() const;  // every known node, no database access
   // Known to be gone: not UP although meta has run for longer than the
   // timeout (so right after a restart of meta, nodes not heard from yet are
   // not dead). Its replicas may be dropped and copied elsewhere.
@@ -44,12 +58,40 @@ class Membership {
   // Capacity and free bytes of the UP nodes.
   void Capacity(uint64_t* total, uint64_t* free) const;
 
+  // ---- administration (membership_admin.cc); ENOENT for an unknown node.
+  // action: "cordon", "uncordon" or "drain".
+  Status SetAdmin(const std::string& name, const std::string& action);
+  Status SetLabel(const proto::NodeLabelReq& req);
+  // EBUSY while name holds the only copy of a chunk; its other replicas are
+  // dropped from the chunks' lists (repair copies them anew).
+  Status Remove(const std::string& name);
+  // A new one-use join token for a node called name.
+  Result<std::string> NewToken(const std::string& name);
+  // Admits the node: EACCES for a bad token, EEXIST if another node of that
+  // name is UP elsewhere.
+  Status Join(const proto::JoinReq& req);
+  bool IsDraining(const std::string& name) const;
+  // Nodes UP and known, without touching the database (every heartbeat).
+  void Count(uint32_t* up, uint32_t* total) const;
+  bool AnyDraining() const;
+  std::string ZoneOf(const std::string& name) const;
+
  private:
+  struct Admin {
+    std::string state;  // "CORDON", "DRAIN", "REMOVED"
+    uint64_t drain_total = 0;
+  };
+  Result<std::map<std::string, uint64_t>> ReplicaCounts() const;
+  Status LoadAdmin();
+  Status PutAdmin(const std::string& name, const Admin& a);
+  std::string StateOf(const std::string& name, uint64_t replicas) const;
+
   store::Db* db_;
   int timeout_ms_;
   Clock clock_;
   int64_t started_ms_;
   std::map<std::string, proto::NodeInfo> nodes_;  // state filled in by Nodes()
+  std::map<std::string, Admin> admin_;
 };
 
 }  // namespace dos::meta

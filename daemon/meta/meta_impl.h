@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/store/db.h"
+#include "daemon/meta/config.h"
 #include "daemon/meta/layout.h"
 #include "daemon/meta/locks.h"
 #include "daemon/meta/membership.h"
@@ -27,9 +28,16 @@ class MetaServiceImpl : public MetaService {
   void RegisterRepair(net::Server* server, int lane);  // handlers_repair.cc
   Status Statfs(proto::StatfsRep* out);
   Status Fsck(const proto::FsckReq& req, proto::FsckRep* out);
+  void RegisterMgmt(net::Server* server, int lane);    // handlers_mgmt.cc
+  // Hands every part the settings of config_ (at start and after a change).
+  void ApplyConfig();
+  void FillHeartbeatRep(proto::HeartbeatRep* out);
+  Status NetPing(proto::NetPingRep* out);
 
+  zmq::context_t* ctx_;
   MetaOptions opts_;
   std::unique_ptr<store::Db> db_;
+  Config config_;
   Membership members_;
   NodeClient nodes_;
   Namespace ns_;

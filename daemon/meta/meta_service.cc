@@ -11,8 +11,11 @@ constexpr int kNodeCallTimeoutMs = 3000;
 
 MetaServiceImpl::MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts,
                                  std::unique_ptr<store::Db> db)
-    : opts_(opts),
+    : ctx_(ctx),
+      opts_(opts),
       db_(std::move(db)),
+      config_(db_.get(), ConfigDefaults{opts.default_repl, opts.chunk_size,
+                                        static_cast<uint64_t>(opts.heartbeat_timeout_ms), 0}),
       members_(db_.get(), opts.heartbeat_timeout_ms),
       nodes_(
           ctx, [this](const std::string& n) { return members_.AddrOf(n); }, kNodeCallTimeoutMs),
@@ -22,9 +25,20 @@ MetaServiceImpl::MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts,
   ns_.set_on_delete([this](uint64_t ino) { locks_.DropInode(ino); });
 }
 
+void MetaServiceImpl::ApplyConfig() {
+  auto repl = static_cast<uint32_t>(config_.Get("replication"));
+  layout_.set_default_repl(repl);
+  repair_.set_default_repl(repl);
+  ns_.set_chunk_size(config_.Get("chunk_size"));
+  members_.set_timeout_ms(static_cast<int>(config_.Get("heartbeat_timeout")));
+  repair_.set_bandwidth(config_.Get("repair_bandwidth"));
+}
+
 Status MetaServiceImpl::Start() {
   if (Status s = Migrate(db_.get(), opts_.chunk_size); !s.ok()) return s;
   if (Status s = members_.Load(); !s.ok()) return s;
+  if (Status s = config_.Load(); !s.ok()) return s;
+  ApplyConfig();
   return ns_.PurgeOrphans();
 }
 

@@ -34,6 +34,8 @@ class Namespace {
 
   // Called with the number of every inode removed (to drop its locks).
   void set_on_delete(std::function<void(uint64_t)> fn) { on_delete_ = std::move(fn); }
+  // The chunk size of files created from now on (the chunk_size setting).
+  void set_chunk_size(uint64_t chunk_size) { chunk_size_ = chunk_size; }
 
   // ENOENT, ENOTDIR. "." and ".." are understood.
   Status Lookup(uint64_t parent, const std::string& name, proto::Attr* out);

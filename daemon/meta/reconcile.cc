@@ -1,5 +1,6 @@
 // Repairer, second half: what nodes hold against what meta lists (returning
 // nodes, stale and surplus copies), the delete jobs, and health counts.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -143,6 +144,11 @@ Status Repairer::DropSurplus(const std::vector<ChunkReplicas>& chunks,
     for (const std::string& n : c.nodes)
       if (members_->IsUp(n)) alive.push_back(n);
     if (alive.size() != c.nodes.size()) continue;  // wait until every holder is UP
+    // Copies on draining nodes are DropDrained's (this scan's list is from before it).
+    if (std::any_of(alive.begin(), alive.end(), [this](const std::string& n) {
+          return members_->IsDraining(n);
+        }))
+      continue;
     for (size_t i = c.want; i < alive.size(); ++i) {
       store::Stmt del(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
       if (Status s = del.Bind(1, c.id).Bind(2, alive[i]).Run(); !s.ok()) return s;

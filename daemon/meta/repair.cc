@@ -9,27 +9,74 @@
 
 namespace dos::meta {
 
-std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks,
-                             const std::function<bool(const std::string&)>& live,
+namespace {
+struct Split {
+  std::vector<std::string> alive, leaving, dead;  // leaving: live, on a draining node
+};
+Split SplitReplicas(const ChunkReplicas& c, const NodePred& live, const NodePred& draining) {
+  Split s;
+  for (const std::string& n : c.nodes) {
+    if (!live(n))
+      s.dead.push_back(n);
+    else if (draining && draining(n))
+      s.leaving.push_back(n);
+    else
+      s.alive.push_back(n);
+  }
+  return s;
+}
+}  // namespace
+
+std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks, const NodePred& live,
                              std::vector<Candidate> cands, size_t max,
-                             const std::set<uint64_t>& busy, std::mt19937_64& rng) {
+                             const std::set<uint64_t>& busy, std::mt19937_64& rng,
+                             const NodePred& draining) {
   std::vector<Copy> out;
   for (const ChunkReplicas& c : chunks) {
     if (out.size() >= max) break;
     if (busy.count(c.id)) continue;
-    std::vector<std::string> alive, dead;
-    for (const std::string& n : c.nodes) (live(n) ? alive : dead).push_back(n);
-    if (alive.empty() || alive.size() >= c.want) continue;
+    Split s = SplitReplicas(c, live, draining);
+    if ((s.alive.empty() && s.leaving.empty()) || s.alive.size() >= c.want) continue;
     std::vector<Candidate> free;
-    for (const Candidate& k : cands)
-      if (std::find(c.nodes.begin(), c.nodes.end(), k.name) == c.nodes.end()) free.push_back(k);
-    std::vector<std::string> picked = Place(std::move(free), 1, c.chunk_size, rng);
+    std::set<std::string> zones;
+    for (const Candidate& k : cands) {
+      bool holds = std::find(c.nodes.begin(), c.nodes.end(), k.name) != c.nodes.end();
+      (holds ? (void)zones.insert(k.zone) : free.push_back(k));
+    }
+    std::vector<std::string> picked = Place(std::move(free), 1, c.chunk_size, rng, zones);
     if (picked.empty()) continue;
-    out.push_back(Copy{c.id, c.version, alive.front(), picked[0], dead.empty() ? "" : dead[0]});
+    std::string source = s.alive.empty() ? s.leaving.front() : s.alive.front();
+    std::string replaces = !s.dead.empty() ? s.dead[0] : !s.leaving.empty() ? s.leaving[0] : "";
+    out.push_back(Copy{c.id, c.version, source, picked[0], replaces, c.chunk_size});
     for (Candidate& k : cands)
       if (k.name == picked[0]) ++k.replicas;
   }
   return out;
+}
+
+std::vector<std::pair<uint64_t, std::string>> PlanDrops(const std::vector<ChunkReplicas>& chunks,
+                                                        const NodePred& live,
+                                                        const NodePred& draining,
+                                                        const std::set<uint64_t>& busy) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  for (const ChunkReplicas& c : chunks) {
+    if (busy.count(c.id)) continue;
+    Split s = SplitReplicas(c, live, draining);
+    if (s.alive.size() < c.want) continue;
+    for (const std::string& n : s.leaving) out.emplace_back(c.id, n);
+  }
+  return out;
+}
+
+bool TokenBucket::Take(uint64_t cost, int64_t now_ms) {
+  if (rate_ == 0) return true;
+  double cap = static_cast<double>(std::max(rate_, cost));
+  if (last_ms_ == 0) tokens_ = cap;
+  tokens_ = std::min(cap, tokens_ + static_cast<double>(rate_) * (now_ms - last_ms_) / 1000.0);
+  last_ms_ = now_ms;
+  if (tokens_ <= 0) return false;
+  tokens_ -= static_cast<double>(cost);
+  return true;
 }
 
 Repairer::Repairer(store::Db* db, Membership* members, zmq::context_t* ctx,
@@ -104,7 +151,25 @@ Status Repairer::Apply(const Copy& c) {
                     " COALESCE(MAX(pos), -1) + 1 FROM replicas WHERE chunk_id = ?1");
     if (Status s = add.Bind(1, c.id).Bind(2, c.target).Run(); !s.ok()) return s;
   }
-  return txn.Commit();
+  if (Status s = txn.Commit(); !s.ok()) return s;
+  // A moved replica (drain): its node is alive and keeps a copy nobody reads.
+  if (!c.replaces.empty() && members_->IsUp(c.replaces)) DeleteCopy(c.id, c.replaces);
+  return Status::Ok();
+}
+
+void Repairer::DropDrained(const std::vector<ChunkReplicas>& chunks,
+                           const std::set<uint64_t>& busy) {
+  auto live = [this](const std::string& n) { return members_->IsUp(n); };
+  auto draining = [this](const std::string& n) { return members_->IsDraining(n); };
+  for (const auto& [id, node] : PlanDrops(chunks, live, draining, busy)) {
+    store::Stmt st(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
+    if (Status s = st.Bind(1, id).Bind(2, node).Run(); !s.ok()) {
+      fprintf(stderr, "meta: drop of chunk %llu on %s: %s\n", static_cast<unsigned long long>(id),
+              node.c_str(), s.ToString().c_str());
+      continue;
+    }
+    DeleteCopy(id, node);
+  }
 }
 
 void Repairer::CollectCopies() {
@@ -132,9 +197,9 @@ void Repairer::Tick(int64_t now_ms) {
   CollectDeletes();
   Inventories(now_ms);
   if (running_.size() >= max_copies_) return;
-  bool any_dead = false;
-  for (const proto::NodeInfo& n : members_->Nodes()) any_dead |= members_->IsDead(n.name);
-  if (!any_dead && !dropped_ && now_ms - last_scan_ms_ < kIdleScanMs) return;
+  bool busy_scan = members_->AnyDraining() || dropped_;
+  for (const std::string& n : members_->Names()) busy_scan |= members_->IsDead(n);
+  if (!busy_scan && now_ms - last_scan_ms_ < kIdleScanMs) return;
   last_scan_ms_ = now_ms;
   dropped_ = false;
   Result<std::vector<ChunkReplicas>> chunks = Scan();
@@ -145,6 +210,7 @@ void Repairer::Tick(int64_t now_ms) {
     return;
   }
   std::set<uint64_t> busy = Busy();
+  DropDrained(*chunks, busy);
   if (Status s = DropSurplus(*chunks, busy); !s.ok())
     fprintf(stderr, "meta: surplus copies: %s\n", s.ToString().c_str());
   // A copy holds one of the target's chunk threads while it reads from the
@@ -153,9 +219,14 @@ void Repairer::Tick(int64_t now_ms) {
   for (const Running& r : running_) per_target[r.copy.target]++;
   std::erase_if(*cands, [&](const Candidate& k) { return per_target[k.name] >= kMaxPerTarget; });
   auto live = [this](const std::string& n) { return members_->IsUp(n); };
-  for (const Copy& c :
-       PlanCopies(*chunks, live, std::move(*cands), max_copies_ - running_.size(), busy, rng_))
-    if (per_target[c.target]++ < kMaxPerTarget) Start(c);
+  auto draining = [this](const std::string& n) { return members_->IsDraining(n); };
+  for (const Copy& c : PlanCopies(*chunks, live, std::move(*cands), max_copies_ - running_.size(),
+                                  busy, rng_, draining)) {
+    if (per_target[c.target] >= kMaxPerTarget) continue;
+    if (!bucket_.Take(c.bytes, now_ms)) break;
+    per_target[c.target]++;
+    Start(c);
+  }
 }
 
 Status Repairer::DropReplica(uint64_t id, const std::string& node) {

@@ -11,6 +11,14 @@
 // --repair-copies), so user I/O goes on; as a finished copy is seen only at
 // the next Tick, that is also about max_copies chunks a second.
 //
+// Copies started are also paced by the repair_bandwidth setting (a token
+// bucket charged one chunk size per copy).
+//
+// Drain: a replica on a draining node can be the source of a copy but does
+// not count toward the file's replication; its copy elsewhere takes its
+// place in the chunk's list (and the node is told to delete it). A chunk that
+// has enough replicas besides one on a draining node just loses that one.
+//
 // Returning nodes (reconcile.cc): each node that comes UP (and every node
 // every kInventoryMs) is asked for its chunk inventory (kChunkInventory);
 // a copy it holds that meta does not list there (replaced while it was
@@ -55,16 +63,42 @@ struct Copy {
   std::string source;    // a live replica's node
   std::string target;    // the node that gets the new copy
   std::string replaces;  // a dead replica it takes the place of, or ""
+  uint64_t bytes = 0;    // at most this much to copy (the file's chunk size)
 };
 
-// Up to max copies for chunks with fewer than want live replicas, skipping
-// chunks in busy and chunks with no live replica. A target is an UP node
-// not holding the chunk, chosen by Place() (cands are updated as copies are
-// planned, so they spread).
-std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks,
-                             const std::function<bool(const std::string&)>& live,
+using NodePred = std::function<bool(const std::string&)>;
+
+// Up to max copies for chunks with fewer than want live replicas not on a
+// draining node, skipping chunks in busy and chunks with no live replica. A
+// target is a candidate not holding the chunk, chosen by Place() in a zone
+// the chunk is not in yet if it can (cands are updated as copies are
+// planned, so they spread). A copy replaces a dead replica first, else one
+// on a draining node.
+std::vector<Copy> PlanCopies(const std::vector<ChunkReplicas>& chunks, const NodePred& live,
                              std::vector<Candidate> cands, size_t max,
-                             const std::set<uint64_t>& busy, std::mt19937_64& rng);
+                             const std::set<uint64_t>& busy, std::mt19937_64& rng,
+                             const NodePred& draining = {});
+
+// (chunk id, node) pairs to drop: replicas on draining nodes of chunks that
+// have want live replicas elsewhere, skipping chunks in busy.
+std::vector<std::pair<uint64_t, std::string>> PlanDrops(const std::vector<ChunkReplicas>& chunks,
+                                                        const NodePred& live,
+                                                        const NodePred& draining,
+                                                        const std::set<uint64_t>& busy);
+
+// Pacing of copies: refills rate bytes per second up to one second's worth
+// (at least one chunk); rate 0 means no limit.
+class TokenBucket {
+ public:
+  void set_rate(uint64_t bytes_per_s) { rate_ = bytes_per_s; }
+  // Takes cost bytes if the bucket is not empty (it may go below zero).
+  bool Take(uint64_t cost, int64_t now_ms);
+
+ private:
+  uint64_t rate_ = 0;
+  double tokens_ = 0;
+  int64_t last_ms_ = 0;
+};
 
 // A chunk copy a node holds, from its inventory.
 struct HeldCopy {
@@ -103,6 +137,14 @@ class Repairer {
   std::set<uint64_t> Busy() const;
   // Meta thread: deletes chunk id from node's disk in the background.
   void DeleteCopy(uint64_t id, const std::string& node);
+  // Settings, applied at once.
+  void set_default_repl(uint32_t repl) { default_repl_ = repl; }
+  void set_bandwidth(uint64_t bytes_per_s) { bucket_.set_rate(bytes_per_s); }
+  // Scan at the next Tick (a node was drained or removed).
+  void Kick() {
+    dropped_ = true;
+    last_tick_ms_ = 0;
+  }
 
  private:
   struct Running {
@@ -122,6 +164,8 @@ class Repairer {
   Status Reconcile(const std::string& node, const std::vector<HeldCopy>& held);
   // Drops replica rows above R on live nodes (not while a job runs on the chunk).
   Status DropSurplus(const std::vector<ChunkReplicas>& chunks, const std::set<uint64_t>& busy);
+  // Drops replicas on draining nodes that are no longer needed (PlanDrops).
+  void DropDrained(const std::vector<ChunkReplicas>& chunks, const std::set<uint64_t>& busy);
   Result<std::vector<ChunkReplicas>> Scan();
   Status Apply(const Copy& c);
   void Start(const Copy& c);
@@ -131,6 +175,7 @@ class Repairer {
   zmq::context_t* ctx_;
   uint32_t default_repl_;
   size_t max_copies_;
+  TokenBucket bucket_;
   std::mt19937_64 rng_;
   int64_t last_tick_ms_ = 0;
   int64_t last_scan_ms_ = 0;

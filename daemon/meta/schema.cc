@@ -62,6 +62,26 @@ CREATE TABLE settings(key TEXT PRIMARY KEY, value);
 INSERT INTO settings(key, value) VALUES ('next_chunk_id', 1);
 )sql";
 
+// Cluster administration: settings, node labels, cordon/drain/removed
+// marks and join tokens. Idempotent.
+const char* const kVersion2 = R"sql(
+CREATE TABLE IF NOT EXISTS config(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS labels(
+  node TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY(node, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS node_admin(
+  node TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  drain_total INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS join_tokens(
+  token TEXT PRIMARY KEY,
+  node TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+INSERT OR IGNORE INTO settings(key, value) VALUES ('config_version', 0);
+)sql";
+
 int64_t WallNs() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -97,7 +117,9 @@ Status Migrate(store::Db* db, uint64_t chunk_size) {
     if (Status s = db->Exec(kVersion1); !s.ok()) return s;
     if (Status s = CreateRoot(db, chunk_size); !s.ok()) return s;
   }
-  // Later versions: if (*version < 2) { ... }
+  if (*version < 2) {
+    if (Status s = db->Exec(kVersion2); !s.ok()) return s;
+  }
   if (Status s = db->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s.ok())
     return s;
   return txn.Commit();

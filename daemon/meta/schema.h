@@ -10,14 +10,19 @@
 // xattrs    (ino, name) -> value.
 // nodes     every node that ever sent a heartbeat, so meta knows them after a
 //           restart.
-// settings  key -> value.
+// settings  key -> value (next_chunk_id, config_version).
+// config    the cluster settings an admin set (config.h); others default.
+// labels    (node, key) -> value; "zone" is the failure domain.
+// node_admin  node -> CORDON, DRAIN (with the replicas it held then) or
+//           REMOVED (its heartbeats are refused until it joins again).
+// join_tokens  one-use tokens of `dosctl node add`, for one node name.
 #pragma once
 
 #include "common/store/db.h"
 
 namespace dos::meta {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Brings db up to kSchemaVersion, creating the root directory (inode 1,
 // 040755, uid 0, gid 0) with the first version. EIO for a database newer than

@@ -111,10 +111,18 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kGetlk), kLockReq, kLockRep},
     {uint32_t(Op::kSetlk), kLockReq, kEmpty},
     {uint32_t(Op::kReleaseLocks), kReleaseLocksReq, kEmpty},
-    {uint32_t(Op::kHeartbeat), kHeartbeatReq, kEmpty},
+    {uint32_t(Op::kHeartbeat), kHeartbeatReq, kHeartbeatRep},
     {uint32_t(Op::kNodeList), kEmpty, kNodeListRep},
     {uint32_t(Op::kPing), kEmpty, kEmpty},
     {uint32_t(Op::kChunkWrite), kChunkWriteReq, kChunkWriteRep},
+    {uint32_t(Op::kConfigList), kEmpty, kConfigListRep},
+    {uint32_t(Op::kConfigSet), kConfigSetReq, kConfigListRep},
+    {uint32_t(Op::kNodeLabel), kNodeLabelReq, kEmpty},
+    {uint32_t(Op::kNodeAdmin), kNodeAdminReq, kEmpty},
+    {uint32_t(Op::kNodeRemove), kNodeNameReq, kEmpty},
+    {uint32_t(Op::kNodeAdd), kNodeNameReq, kNodeAddRep},
+    {uint32_t(Op::kJoin), kJoinReq, kEmpty},
+    {uint32_t(Op::kNetPing), kEmpty, kNetPingRep},
     {uint32_t(Op::kChunkRead), kChunkReadReq, kEmpty},
     {uint32_t(Op::kChunkTruncate), kChunkTruncateReq, kEmpty},
     {uint32_t(Op::kChunkDelete), kChunkIdReq, kEmpty},
@@ -124,6 +132,8 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kFsck), kFsckReq, kFsckRep},
     {uint32_t(Op::kChunkInventory), kChunkInventoryReq, kChunkInventoryRep},
     {uint32_t(Op::kChunkScrub), kChunkScrubReq, kChunkScrubRep},
+    {uint32_t(Op::kPeerPing), kPeerPingReq, kPeerPingRep},
+    {uint32_t(Op::kNodeEcho), kEmpty, kEmpty},
 };
 
 bool RunOne(const uint8_t* data, size_t size) {

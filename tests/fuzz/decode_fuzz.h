@@ -41,7 +41,9 @@ namespace dos::fuzz {
   X(NodeListRep) X(ChunkWriteReq) X(ChunkReadReq) X(ChunkTruncateReq) X(ChunkIdReq)             \
   X(ChunkStatRep) X(ChunkFailedReq) X(FailedReplica) X(ChunkWriteRep) X(FsHealthRep)             \
   X(ChunkInventoryReq) X(ChunkInventoryRep) X(ChunkScrubReq) X(ChunkScrubRep) X(FsckReq)          \
-  X(FsckItem) X(FsckRep)
+  X(FsckItem) X(FsckRep) X(ConfigEntry) X(ConfigListRep) X(ConfigSetReq) X(NodeLabelReq)         \
+  X(NodeAdminReq) X(NodeNameReq) X(NodeAddRep) X(JoinReq) X(NetPingRow) X(NetPingRep)            \
+  X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

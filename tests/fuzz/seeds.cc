@@ -285,6 +285,13 @@ std::vector<std::vector<std::string>> Bases() {
   b[kChunkInventoryRep].push_back(Encode(ChunkInventoryRep{{1, 2}, {3, 4}, true}));
   b[kChunkScrubRep].push_back(Encode(ChunkScrubRep{2, 1 << 20, {7}}));
   b[kFsckRep].push_back(Encode(FsckRep{1, 0, 0, 0, 1, 0, true, {FsckItem{"stray_files", 9, 0, "node2"}}}));
+  b[kConfigListRep].push_back(
+      Encode(ConfigListRep{7, {ConfigEntry{"replication", "2", "3", "replicas"}}}));
+  b[kNetPingRep].push_back(Encode(NetPingRep{{"a", "b"}, {NetPingRow{"a", {12, -1}}}}));
+  b[kPeerPingReq].push_back(Encode(PeerPingReq{{"tcp://127.0.0.1:7702"}, 3}));
+  b[kPeerPingRep].push_back(Encode(PeerPingRep{{5, -1}}));
+  b[kHeartbeatRep].push_back(Encode(HeartbeatRep{3, {{"replication", "2"}}, 2, 3}));
+  b[kJoinReq].push_back(Encode(JoinReq{"node4", "tcp://127.0.0.1:7704", "abc"}));
   return b;
 }
 

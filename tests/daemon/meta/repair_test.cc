@@ -11,7 +11,7 @@ constexpr uint64_t kGiB = 1ull << 30;
 
 std::vector<Candidate> Up(std::vector<std::string> names) {
   std::vector<Candidate> out;
-  for (auto& n : names) out.push_back({n, kGiB, 0});
+  for (auto& n : names) out.push_back({n, kGiB, 0, ""});
   return out;
 }
 
@@ -65,7 +65,7 @@ TEST(RepairTest, SkipsFullTargets) {
   std::mt19937_64 rng(5);
   auto live = [](const std::string&) { return true; };
   std::vector<ChunkReplicas> chunks{{1, 1, 2, kChunk, {"a"}}};
-  std::vector<Candidate> cands{{"a", kGiB, 0}, {"b", kChunk - 1, 0}};
+  std::vector<Candidate> cands{{"a", kGiB, 0, ""}, {"b", kChunk - 1, 0, ""}};
   EXPECT_TRUE(PlanCopies(chunks, live, cands, 4, {}, rng).empty());
 }
 

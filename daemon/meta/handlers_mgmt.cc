@@ -1,0 +1,101 @@
+// The wire glue of cluster administration (ops 50-57): settings, labels,
+// cordon/drain/remove, join tokens and the round-trip matrix.
+#include <cstdio>
+#include <future>
+
+#include "daemon/meta/meta_impl.h"
+
+namespace dos::meta {
+
+namespace {
+using proto::Op;
+
+template <typename Req, typename Rep, typename Fn>
+void On(net::Server* server, int lane, Op op, Fn fn) {
+  server->Register(op, lane,
+                   net::Typed<Req, Rep>(
+                       [op, fn](const Req& req, Rep* rep, net::Message&, net::Message*) -> Status {
+                         Status s = fn(req, rep);
+                         if (s.err() == EIO)
+                           fprintf(stderr, "meta: op %u: %s\n", static_cast<unsigned>(op),
+                                   s.ToString().c_str());
+                         return s;
+                       }));
+}
+
+constexpr int kPeerPingTimeoutMs = 3000;
+}  // namespace
+
+void MetaServiceImpl::FillHeartbeatRep(proto::HeartbeatRep* out) {
+  out->config_version = config_.version();
+  out->config = config_.Values();
+  members_.Count(&out->nodes_up, &out->nodes_total);
+}
+
+// Each UP node pings every UP node; the calls run in parallel, so a node that
+// does not answer costs one timeout, not one per node. Blocks the meta
+// thread for at most kPeerPingTimeoutMs.
+Status MetaServiceImpl::NetPing(proto::NetPingRep* out) {
+  std::vector<std::string> addrs;
+  for (const proto::NodeInfo& n : members_.Nodes()) {
+    if (n.state == "DOWN") continue;
+    out->nodes.push_back(n.name);
+    addrs.push_back(n.addr);
+  }
+  std::vector<std::future<Result<proto::PeerPingRep>>> calls;
+  for (const std::string& addr : addrs)
+    calls.push_back(
+        std::async(std::launch::async, [this, addr, addrs]() -> Result<proto::PeerPingRep> {
+          net::Client client(ctx_, addr);
+          proto::PeerPingRep rep;
+          Status s =
+              client.Call(Op::kPeerPing, proto::PeerPingReq{addrs, 3}, &rep, kPeerPingTimeoutMs);
+          if (!s.ok()) return s;
+          return rep;
+        }));
+  for (size_t i = 0; i < calls.size(); ++i) {
+    Result<proto::PeerPingRep> r = calls[i].get();
+    proto::NetPingRow row{out->nodes[i], std::vector<int64_t>(addrs.size(), -1)};
+    if (r.ok() && r->rtt_us.size() == addrs.size()) row.rtt_us = r->rtt_us;
+    out->rows.push_back(std::move(row));
+  }
+  return Status::Ok();
+}
+
+void MetaServiceImpl::RegisterMgmt(net::Server* server, int lane) {
+  using namespace proto;
+  On<Empty, ConfigListRep>(server, lane, Op::kConfigList, [this](auto&, auto* r) {
+    r->version = config_.version();
+    r->entries = config_.List();
+    return Status::Ok();
+  });
+  On<ConfigSetReq, ConfigListRep>(server, lane, Op::kConfigSet, [this](auto& q, auto* r) {
+    if (Status s = config_.Set(q.key, q.value); !s.ok()) return s;
+    ApplyConfig();
+    r->version = config_.version();
+    r->entries = config_.List();
+    return Status::Ok();
+  });
+  On<NodeLabelReq, Empty>(server, lane, Op::kNodeLabel,
+                          [this](auto& q, auto*) { return members_.SetLabel(q); });
+  On<NodeAdminReq, Empty>(server, lane, Op::kNodeAdmin, [this](auto& q, auto*) {
+    Status s = members_.SetAdmin(q.name, q.action);
+    if (s.ok()) repair_.Kick();
+    return s;
+  });
+  On<NodeNameReq, Empty>(server, lane, Op::kNodeRemove, [this](auto& q, auto*) {
+    Status s = members_.Remove(q.name);
+    if (s.ok()) repair_.Kick();
+    return s;
+  });
+  On<NodeNameReq, NodeAddRep>(server, lane, Op::kNodeAdd, [this](auto& q, auto* r) {
+    Result<std::string> token = members_.NewToken(q.name);
+    if (!token.ok()) return token.status();
+    r->token = *token;
+    return Status::Ok();
+  });
+  On<JoinReq, Empty>(server, lane, Op::kJoin, [this](auto& q, auto*) { return members_.Join(q); });
+  On<Empty, NetPingRep>(server, lane, Op::kNetPing, [this](auto&, auto* r) { return NetPing(r); });
+}
+
+}  // namespace dos::meta
