@@ -7,8 +7,12 @@
 namespace dos {
 
 Heartbeat::Heartbeat(zmq::context_t* ctx, std::string meta, int interval_ms,
-                     std::function<proto::HeartbeatReq()> fill)
-    : client_(ctx, std::move(meta)), interval_ms_(interval_ms), fill_(std::move(fill)) {}
+                     std::function<proto::HeartbeatReq()> fill,
+                     std::function<void(net::Client&)> after)
+    : client_(ctx, std::move(meta)),
+      interval_ms_(interval_ms),
+      fill_(std::move(fill)),
+      after_(std::move(after)) {}
 
 Heartbeat::~Heartbeat() { Stop(); }
 
@@ -47,6 +51,7 @@ void Heartbeat::SendOne() {
   }
   failing_ = !s.ok();
   seen_ = seen_ || s.ok();
+  if (s.ok() && after_) after_(client_);
 }
 
 }  // namespace dos

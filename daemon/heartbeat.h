@@ -16,10 +16,12 @@ namespace dos {
 
 class Heartbeat {
  public:
-  // fill() supplies the request each time (name, addr, usage...); it is
-  // called on the heartbeat thread.
+  // fill() supplies the request each time (name, addr, usage...); after()
+  // runs after each heartbeat meta accepted (the key sync). Both are called
+  // on the heartbeat thread.
   Heartbeat(zmq::context_t* ctx, std::string meta, int interval_ms,
-            std::function<proto::HeartbeatReq()> fill);
+            std::function<proto::HeartbeatReq()> fill,
+            std::function<void(net::Client&)> after = {});
   ~Heartbeat();
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
@@ -34,6 +36,7 @@ class Heartbeat {
   net::Client client_;
   int interval_ms_;
   std::function<proto::HeartbeatReq()> fill_;
+  std::function<void(net::Client&)> after_;
   std::mutex mu_;  // guards stop_
   std::condition_variable cv_;
   bool stop_ = false;

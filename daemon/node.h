@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "common/net/zap.h"
 #include "common/status.h"
 #include "daemon/chunk/chunk_service.h"
 #include "daemon/heartbeat.h"
@@ -44,12 +45,16 @@ class Node {
  private:
   Status OpenServices();
   proto::HeartbeatReq MakeHeartbeat();
+  void SyncKeys(net::Client& meta);  // after each heartbeat
+  void StartSecurity();
 
   NodeOptions opts_;
   std::string endpoint_;
   // Destroyed bottom-up: the heartbeat and server stop before the services
   // they call, and everything with a socket before the context.
   zmq::context_t ctx_;
+  net::KeyRing ring_;  // who may connect (CURVE on); synced from meta
+  std::unique_ptr<net::ZapHandler> zap_;
   std::unique_ptr<meta::MetaService> meta_;
   std::unique_ptr<chunk::ChunkService> chunk_;
   std::unique_ptr<net::Server> server_;

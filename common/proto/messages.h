@@ -77,6 +77,11 @@ enum class Op : uint32_t {
   kNodeList = 41,
   kPing = 42,
   kChunkBad = 43,
+  // meta: keys (messages_keys.h)
+  kKeyAdd = 70,
+  kKeyList = 71,
+  kKeyRevoke = 72,
+  kKeySync = 73,
   // node: chunk store
   kChunkWrite = 100,
   kChunkRead = 101,
@@ -543,3 +548,5 @@ struct ChunkReplicateReq {
 Status ValidName(const std::string& name);
 
 }  // namespace dos::proto
+
+#include "common/proto/messages_keys.h"

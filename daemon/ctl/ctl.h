@@ -21,6 +21,7 @@ class Ctl {
  public:
   std::string conf_path;  // --conf
   bool json = false;      // --json
+  std::string key_path;   // --key: act with this secret key instead of the conf's
 
   // Records the command to run; what names it in an error ("fs stat /a").
   void Set(std::string what, std::function<Status()> run);
@@ -62,5 +63,6 @@ Result<uint64_t> ResolvePath(Ctl* ctl, const std::string& path);
 
 void AddNodeCommands(CLI::App* app, Ctl* ctl);
 void AddFsCommands(CLI::App* app, Ctl* ctl);
+void AddKeyCommands(CLI::App* app, Ctl* ctl);
 
 }  // namespace dos::ctl

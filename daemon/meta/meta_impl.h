@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/store/db.h"
+#include "daemon/meta/keys.h"
 #include "daemon/meta/layout.h"
 #include "daemon/meta/locks.h"
 #include "daemon/meta/membership.h"
@@ -24,6 +25,7 @@ class MetaServiceImpl : public MetaService {
 
  private:
   void RegisterLayout(net::Server* server, int lane);  // layout, locks, membership
+  void RegisterKeys(net::Server* server, int lane);
   Status Statfs(proto::StatfsRep* out);
 
   MetaOptions opts_;
@@ -34,6 +36,7 @@ class MetaServiceImpl : public MetaService {
   Layout layout_;
   Locks locks_;
   Repairer repair_;
+  Keys keys_;
 };
 
 }  // namespace dos::meta

@@ -2,10 +2,13 @@
 // kept in one SQLite database (WAL). Runs on one node of the cluster.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "common/net/server.h"
+#include "common/net/zap.h"
 
 namespace dos::meta {
 
@@ -14,6 +17,9 @@ struct MetaOptions {
   int heartbeat_timeout_ms = 10000;    // a node silent this long is DOWN
   uint32_t default_repl = 3;           // min(default_repl, nodes UP) replicas
   uint64_t chunk_size = proto::kDefaultChunkSize;
+  // Told the allowed keys (public key -> role) and their version at start
+  // and after each key add or revoke; may be empty.
+  std::function<void(std::map<std::string, net::Role>, uint64_t)> on_keys;
 };
 
 class MetaService {

@@ -62,6 +62,17 @@ CREATE TABLE settings(key TEXT PRIMARY KEY, value);
 INSERT INTO settings(key, value) VALUES ('next_chunk_id', 1);
 )sql";
 
+// Version 3: the public keys allowed into the cluster (daemon/meta/keys.h).
+const char* const kVersion3 = R"sql(
+CREATE TABLE IF NOT EXISTS keys(
+  name TEXT PRIMARY KEY,
+  public_key TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('user', 'admin', 'node')),
+  revoked INTEGER NOT NULL DEFAULT 0,
+  added_ms INTEGER NOT NULL DEFAULT 0);
+INSERT OR IGNORE INTO settings(key, value) VALUES ('keys_version', 1);
+)sql";
+
 int64_t WallNs() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -97,7 +108,9 @@ Status Migrate(store::Db* db, uint64_t chunk_size) {
     if (Status s = db->Exec(kVersion1); !s.ok()) return s;
     if (Status s = CreateRoot(db, chunk_size); !s.ok()) return s;
   }
-  // Later versions: if (*version < 2) { ... }
+  if (*version < 3) {
+    if (Status s = db->Exec(kVersion3); !s.ok()) return s;
+  }
   if (Status s = db->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s.ok())
     return s;
   return txn.Commit();

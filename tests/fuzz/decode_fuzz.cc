@@ -119,6 +119,10 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kChunkDelete), kChunkIdReq, kEmpty},
     {uint32_t(Op::kChunkStat), kChunkIdReq, kChunkStatRep},
     {uint32_t(Op::kChunkSync), kChunkIdReq, kEmpty},
+    {uint32_t(Op::kKeyAdd), kKeyAddReq, kEmpty},
+    {uint32_t(Op::kKeyList), kEmpty, kKeyListRep},
+    {uint32_t(Op::kKeyRevoke), kKeyRevokeReq, kEmpty},
+    {uint32_t(Op::kKeySync), kKeySyncReq, kKeyListRep},
 };
 
 bool RunOne(const uint8_t* data, size_t size) {

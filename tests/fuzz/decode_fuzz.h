@@ -39,7 +39,7 @@ namespace dos::fuzz {
   X(ChunkListReq) X(ChunkListRep) X(ChunkAllocReq) X(ChunkAllocRep) X(CommitWriteReq)            \
   X(SetReplReq) X(LockReq) X(LockRep) X(ReleaseLocksReq) X(HeartbeatReq) X(NodeInfo)            \
   X(NodeListRep) X(ChunkWriteReq) X(ChunkReadReq) X(ChunkTruncateReq) X(ChunkIdReq)             \
-  X(ChunkStatRep)
+  X(ChunkStatRep) X(KeyInfo) X(KeyAddReq) X(KeyRevokeReq) X(KeySyncReq) X(KeyListRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

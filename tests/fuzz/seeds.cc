@@ -278,6 +278,13 @@ std::vector<std::vector<std::string>> Bases() {
       Encode(LockReq{1, 2, 3, 4, 1, 0, std::numeric_limits<int64_t>::max(), true}));
   b[kHeartbeatReq].push_back(Encode(
       HeartbeatReq{"node1", "tcp://127.0.0.1:7701", "/var/lib/dos", 1 << 30, 1 << 20, 3, 42}));
+  const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  b[kKeyInfo].push_back(Encode(KeyInfo{"admin", key, "admin", true, 1700000000000}));
+  b[kKeyAddReq].push_back(Encode(KeyAddReq{"node-1", key, "node"}));
+  b[kKeyRevokeReq].push_back(Encode(KeyRevokeReq{"user.1"}));
+  b[kKeySyncReq].push_back(Encode(KeySyncReq{~0ull}));
+  b[kKeyListRep].push_back(
+      Encode(KeyListRep{7, true, {KeyInfo{"a", key, "user", false, 1}, KeyInfo{"b", key, "node", true, 2}}}));
   return b;
 }
 

@@ -241,8 +241,9 @@ def run(args, timeout=120, check=True, env=None, **kw):
 class Cluster:
     """A local dos cluster of `nodes` dosd started by scripts/dos."""
 
-    def __init__(self, nodes, name="cluster"):
+    def __init__(self, nodes, name="cluster", insecure=False):
         self.nodes = nodes
+        self.insecure = insecure  # scripts/dos up --insecure: no CURVE
         self.name = name
         self.root = Path(tempfile.mkdtemp(prefix=f"dos-it-{name}-",
                                           dir=os.environ.get("DOS_IT_TMP", "/tmp")))
@@ -266,7 +267,25 @@ class Cluster:
 
     def up_args(self):
         return ["up", "--no-build", "--nodes", str(self.nodes), "--state", str(self.state),
-                "--mount", str(self.mount), "--base-port", str(self.base_port)]
+                "--mount", str(self.mount), "--base-port", str(self.base_port)] + (
+                    ["--insecure"] if self.insecure else [])
+
+    def key(self, name):
+        """STATE/keys/NAME.key: server, node, admin or user (made by dos up)."""
+        return self.state / "keys" / f"{name}.key"
+
+    def secure_socket(self, sock, key="server"):
+        """Makes the pyzmq socket sock a CURVE client of this cluster acting
+        with key (default: the server key, which may run every op); nothing
+        with --insecure. Call before connect()."""
+        if self.insecure:
+            return sock
+        import zmq
+        secret = self.key(key).read_text().strip().encode()
+        sock.curve_secretkey = secret
+        sock.curve_publickey = zmq.curve_public(secret)
+        sock.curve_serverkey = self.key("server").with_suffix(".key.pub").read_text().strip().encode()
+        return sock
 
     def up(self, check=True):
         p = self.dos(*self.up_args(), check=check)
