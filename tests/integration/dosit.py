@@ -276,12 +276,14 @@ class Cluster:
 
     def secure_socket(self, sock, key="server"):
         """Makes the pyzmq socket sock a CURVE client of this cluster acting
-        with key (default: the server key, which may run every op); nothing
-        with --insecure. Call before connect()."""
+        with key (a name of STATE/keys, default the server key, which may run
+        every op; or a Path to a secret key file); nothing with --insecure.
+        Call before connect()."""
         if self.insecure:
             return sock
         import zmq
-        secret = self.key(key).read_text().strip().encode()
+        path = key if isinstance(key, Path) else self.key(key)
+        secret = path.read_text().strip().encode()
         sock.curve_secretkey = secret
         sock.curve_publickey = zmq.curve_public(secret)
         sock.curve_serverkey = self.key("server").with_suffix(".key.pub").read_text().strip().encode()
