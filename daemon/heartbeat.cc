@@ -8,11 +8,13 @@
 namespace dos {
 
 Heartbeat::Heartbeat(zmq::context_t* ctx, std::string meta, int interval_ms,
-                     std::function<proto::HeartbeatReq()> fill, OnReply on_reply)
+                     std::function<proto::HeartbeatReq()> fill, OnReply on_reply,
+                     std::function<void(net::Client&)> after)
     : client_(ctx, std::move(meta)),
       interval_ms_(interval_ms),
       fill_(std::move(fill)),
-      on_reply_(std::move(on_reply)) {}
+      on_reply_(std::move(on_reply)),
+      after_(std::move(after)) {}
 
 Heartbeat::~Heartbeat() { Stop(); }
 
@@ -56,6 +58,7 @@ void Heartbeat::SendOne() {
   }
   failing_ = !s.ok();
   seen_ = seen_ || s.ok();
+  if (s.ok() && after_) after_(client_);
 }
 
 }  // namespace dos

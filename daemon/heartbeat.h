@@ -17,11 +17,13 @@ namespace dos {
 class Heartbeat {
  public:
   // fill() supplies the request each time (name, addr, usage...); on_reply
-  // gets meta's reply and the round trip in microseconds. Both are called on
-  // the heartbeat thread.
+  // gets meta's reply and the round trip in microseconds; after() runs after
+  // each heartbeat meta accepted (the key sync). All are called on the
+  // heartbeat thread.
   using OnReply = std::function<void(const proto::HeartbeatRep&, int64_t rtt_us)>;
   Heartbeat(zmq::context_t* ctx, std::string meta, int interval_ms,
-            std::function<proto::HeartbeatReq()> fill, OnReply on_reply = {});
+            std::function<proto::HeartbeatReq()> fill, OnReply on_reply = {},
+            std::function<void(net::Client&)> after = {});
   ~Heartbeat();
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
@@ -37,6 +39,7 @@ class Heartbeat {
   int interval_ms_;
   std::function<proto::HeartbeatReq()> fill_;
   OnReply on_reply_;
+  std::function<void(net::Client&)> after_;
   std::mutex mu_;  // guards stop_
   std::condition_variable cv_;
   bool stop_ = false;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/net/curve.h"
 #include "daemon/node.h"
 
 namespace {
@@ -16,6 +17,9 @@ namespace {
 struct Args {
   dos::NodeOptions node;
   std::string log;
+  std::string server_key;  // the cluster's server secret key file
+  std::string key;         // this node's own key (as a client); default server_key
+  bool insecure = false;
 };
 
 void AddOptions(CLI::App& app, Args* a) {
@@ -55,6 +59,17 @@ void AddOptions(CLI::App& app, Args* a) {
   app.add_option("--scrub-rate", n.scrub_rate,
                  "background scrub: bytes per second read to check chunk CRCs (0 = off)")
       ->capture_default_str();
+  app.add_option("--server-key", a->server_key,
+                 "the cluster's CURVE server secret key FILE (dosctl key gen); required "
+                 "unless --insecure")
+      ->type_name("FILE");
+  app.add_option("--key", a->key,
+                 "this node's own secret key FILE, used when it connects to meta and to "
+                 "other nodes (register it: dosctl key add FILE.pub --role node); "
+                 "default: the server key")
+      ->type_name("FILE");
+  app.add_flag("--insecure", a->insecure,
+               "no CURVE: plaintext, unauthenticated sockets (tests only)");
   app.add_option("--log", a->log, "log to FILE instead of stderr");
   app.set_config("--conf", "", "read these options from a TOML/INI FILE")->type_name("FILE");
   app.allow_config_extras(CLI::config_extras_mode::ignore);
@@ -88,6 +103,28 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
+// CURVE settings of this process from --server-key, --key and --insecure.
+dos::Status SetupSecurity(const Args& a) {
+  dos::net::Security sec;
+  if (a.insecure) {
+    dos::net::SetSecurity(sec);
+    return dos::Status::Ok();
+  }
+  if (!dos::net::CurveAvailable())
+    return dos::Status::Err(ENOTSUP, "libzmq lacks CURVE (libsodium); run with --insecure");
+  if (a.server_key.empty())
+    return dos::Status::Err(EINVAL, "--server-key FILE is required (or --insecure)");
+  auto server = dos::net::LoadKeyPair(a.server_key);
+  if (!server.ok()) return server.status();
+  auto own = a.key.empty() ? server : dos::net::LoadKeyPair(a.key);
+  if (!own.ok()) return own.status();
+  sec.curve = true;
+  sec.server = *server;
+  sec.client = *own;
+  dos::net::SetSecurity(sec);
+  return dos::Status::Ok();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,14 +148,19 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   args.node.data = std::filesystem::absolute(args.node.data, ec).lexically_normal().string();
+  if (dos::Status s = SetupSecurity(args); !s.ok()) {
+    std::cerr << "dosd: " << s.ToString() << "\n";
+    return 2;
+  }
   if (dos::Status s = SetupLog(args.log); !s.ok()) {
     std::cerr << "dosd: " << s.ToString() << "\n";
     return 1;
   }
   sigset_t stop = BlockStopSignals();
   const auto& o = args.node;
-  spdlog::info("dosd {} starting: listen {} data {} meta {}{}", o.name, o.listen, o.data,
-               o.meta.empty() ? o.listen : o.meta, o.run_meta ? " (running meta)" : "");
+  spdlog::info("dosd {} starting: listen {} data {} meta {}{} ({})", o.name, o.listen, o.data,
+               o.meta.empty() ? o.listen : o.meta, o.run_meta ? " (running meta)" : "",
+               args.insecure ? "INSECURE: no CURVE" : "CURVE on");
   dos::Node node(args.node);
   if (dos::Status s = node.Start(); !s.ok()) {
     spdlog::error("dosd {} cannot start: {}", o.name, s.ToString());

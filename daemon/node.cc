@@ -7,6 +7,9 @@
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
+
+#include "common/net/curve.h"
+#include "daemon/auth/roles.h"
 #include "daemon/node_mgmt.h"
 
 namespace dos {
@@ -36,6 +39,9 @@ Status Node::OpenServices() {
     mo.default_repl = opts_.repl;
     mo.chunk_size = opts_.chunk_size;
     mo.repair_copies = opts_.repair_copies;
+    mo.on_keys = [this](std::map<std::string, net::Role> keys, uint64_t version) {
+      ring_.Replace(std::move(keys), version);
+    };
     auto m = meta::MetaService::Open(&ctx_, mo);
     if (!m.ok()) return Status::Err(m.err(), "meta service: " + m.status().message());
     meta_ = std::move(m.value());
@@ -46,9 +52,38 @@ Status Node::OpenServices() {
   return Status::Ok();
 }
 
+// With CURVE on: the ZAP handler (before the server binds, or libzmq lets
+// every key in) and the per-request role check. The cluster server key may
+// do everything; other keys come from meta (directly here when this node
+// runs meta, else through SyncKeys).
+void Node::StartSecurity() {
+  const net::Security& sec = net::GetSecurity();
+  if (!sec.curve) return;
+  ring_.SetFixed(sec.server.public_z85, net::Role::kCluster);
+  zap_ = std::make_unique<net::ZapHandler>(&ctx_, &ring_);
+  zap_->Start();
+  server_->SetAuthorizer(auth::MakeAuthorizer(&ring_));
+}
+
+void Node::SyncKeys(net::Client& meta) {
+  if (!net::GetSecurity().curve) return;
+  proto::KeyListRep rep;
+  Status s = meta.Call(proto::Op::kKeySync, proto::KeySyncReq{ring_.version()}, &rep, 5000);
+  if (!s.ok()) {
+    spdlog::warn("key sync with meta failed: {}", s.ToString());
+    return;
+  }
+  if (!rep.changed) return;
+  std::map<std::string, net::Role> keys;
+  for (const auto& k : rep.keys) keys[k.public_key] = net::ParseRole(k.role);
+  spdlog::info("key list version {}: {} keys allowed", rep.version, keys.size());
+  ring_.Replace(std::move(keys), rep.version);
+}
+
 Status Node::Start() {
   if (Status s = OpenServices(); !s.ok()) return s;
   server_ = std::make_unique<net::Server>(&ctx_);
+  StartSecurity();
   if (meta_) {
     server_->AddLane(kMetaLane, 1);
     meta_->Register(server_.get(), kMetaLane);
@@ -67,7 +102,8 @@ Status Node::Start() {
   std::string meta = !opts_.join.empty() ? opts_.join : opts_.meta.empty() ? endpoint_ : opts_.meta;
   heartbeat_ = std::make_unique<Heartbeat>(
       &ctx_, meta, opts_.heartbeat_ms, [this] { return MakeHeartbeat(); },
-      [this](const proto::HeartbeatRep& rep, int64_t rtt) { OnHeartbeatReply(rep, rtt); });
+      [this](const proto::HeartbeatRep& rep, int64_t rtt) { OnHeartbeatReply(rep, rtt); },
+      [this](net::Client& c) { SyncKeys(c); });
   heartbeat_->Start();
   reporter_ = std::make_unique<net::Client>(&ctx_, meta);
   chunk_->StartScrub(opts_.scrub_rate, [this](uint64_t id) { ReportBad(id); });
@@ -140,6 +176,7 @@ void Node::Stop() {
   reporter_.reset();
   chunk_.reset();
   meta_.reset();
+  zap_.reset();
 }
 
 void Node::ReportBad(uint64_t id) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/net/zap.h"
 #include "common/status.h"
 #include "daemon/chunk/chunk_service.h"
 #include "daemon/heartbeat.h"
@@ -56,6 +57,8 @@ class Node {
   void ReportBad(uint64_t id);  // scrub thread: tells meta a chunk is corrupt here
   void OnHeartbeatReply(const proto::HeartbeatRep& rep, int64_t rtt_us);
   std::string RenderMetrics();
+  void SyncKeys(net::Client& meta);  // after each heartbeat
+  void StartSecurity();
 
   NodeOptions opts_;
   std::string endpoint_;
@@ -66,6 +69,8 @@ class Node {
   // Destroyed bottom-up: the heartbeat and server stop before the services
   // they call, and everything with a socket before the context.
   zmq::context_t ctx_;
+  net::KeyRing ring_;  // who may connect (CURVE on); synced from meta
+  std::unique_ptr<net::ZapHandler> zap_;
   std::unique_ptr<meta::MetaService> meta_;
   std::unique_ptr<net::Client> reporter_;  // to meta, for the scrub thread
   std::unique_ptr<chunk::ChunkService> chunk_;

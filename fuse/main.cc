@@ -1,6 +1,6 @@
 // dosfs / mount.dos: mounts a dos cluster with FUSE.
 //
-//   dosfs [--conf FILE | -o conf=FILE] [-f] [-d] [-s] [-o opt,...] MOUNTPOINT
+//   dosfs [--conf FILE | -o conf=FILE] [-o key=FILE] [-f] [-d] [-s] [-o opt,...] MOUNTPOINT
 //   mount.dos SOURCE MOUNTPOINT [-sfnv] [-o opt,...]   (mount(8) helper form;
 //       SOURCE is the conf path, or "dos" for the default conf)
 //
@@ -29,7 +29,8 @@ struct Args {
   bool help = false;
   bool fake = false;  // mount(8)'s -f: do everything but mount
   std::string conf;
-  std::vector<std::string> opts;   // -o options for libfuse, conf= taken out
+  std::string key;                 // -o key=FILE: this client's secret key
+  std::vector<std::string> opts;   // -o options for libfuse, conf= and key= taken out
   std::vector<std::string> flags;  // -f -d -s -V ... for fuse_parse_cmdline
   std::vector<std::string> positional;
 };
@@ -43,6 +44,7 @@ void Usage(const char* prog) {
       "$DOS_CONF, else %s). Defaults: -o default_permissions,allow_other,\n"
       "fsname=dos,subtype=dos. Runs in the background unless -f.\n\n"
       "  --conf FILE, -o conf=FILE   client configuration (dos.conf)\n"
+      "  -o key=FILE                 act with this secret key (default: security.key)\n"
       "  -f                          stay in the foreground, log errors to stderr\n"
       "  -d                          debug: foreground, libfuse traces every request\n"
       "  -s                          single-threaded\n"
@@ -69,6 +71,8 @@ void AddOptions(Args* a, const std::string& list) {
     if (o.empty()) continue;
     if (o.rfind("conf=", 0) == 0) {
       a->conf = o.substr(5);
+    } else if (o.rfind("key=", 0) == 0) {
+      a->key = o.substr(4);
     } else if (!(a->helper && MountOnlyOption(o))) {
       a->opts.push_back(o);
     }
@@ -214,6 +218,8 @@ int Main(int argc, char** argv) {
     Usage(argv[0]);
   } else if (auto conf = LoadClientConf(a.conf); !conf.ok()) {
     std::fprintf(stderr, "%s: %s\n", argv[0], conf.status().message().c_str());
+  } else if (Status k = ApplyClientSecurity(*conf, a.key); !k.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], k.message().c_str());
   } else if (Status p = ProbeMeta(*conf); !p.ok()) {
     std::fprintf(stderr, "%s: %s\n", argv[0], p.message().c_str());
   } else if (a.fake) {

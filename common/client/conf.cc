@@ -4,7 +4,34 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include "common/net/curve.h"
+
 namespace dos {
+
+namespace {
+
+// A key path relative to the conf file's folder.
+std::string Relative(const std::string& conf_path, const std::string& p) {
+  if (p.empty() || p[0] == '/' || net::IsZ85Key(p)) return p;
+  return (std::filesystem::path(conf_path).parent_path() / p).lexically_normal().string();
+}
+
+Status LoadSecurity(const toml::table& tbl, ClientConf* conf) {
+  auto curve = tbl["security"]["curve"];
+  if (curve.is_boolean()) {
+    conf->curve = *curve.value<bool>();
+  } else if (auto v = curve.value<std::string>()) {
+    if (*v != "on" && *v != "off")
+      return Status::Err(EINVAL, conf->path + ": security.curve must be on or off");
+    conf->curve = *v == "on";
+  }
+  conf->server_public_key =
+      Relative(conf->path, tbl["security"]["server_public_key"].value_or(std::string()));
+  conf->key = Relative(conf->path, tbl["security"]["key"].value_or(std::string()));
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<ClientConf> LoadClientConf(const std::string& explicit_path) {
   ClientConf conf;
@@ -33,7 +60,32 @@ Result<ClientConf> LoadClientConf(const std::string& explicit_path) {
   conf.chunk_timeout_ms = tbl["cluster"]["chunk_timeout_ms"].value_or(conf.chunk_timeout_ms);
   if (conf.chunk_timeout_ms <= 0)
     return Status::Err(EINVAL, conf.path + ": cluster.chunk_timeout_ms must be > 0");
+  if (Status s = LoadSecurity(tbl, &conf); !s.ok()) return s;
   return conf;
+}
+
+Status ApplyClientSecurity(const ClientConf& conf, const std::string& key_file) {
+  net::Security sec;
+  if (!conf.curve) {
+    net::SetSecurity(sec);
+    return Status::Ok();
+  }
+  if (conf.server_public_key.empty())
+    return Status::Err(EINVAL, conf.path + ": security.server_public_key is not set (or set "
+                                           "security.curve = false for a cluster run --insecure)");
+  std::string key = key_file.empty() ? conf.key : key_file;
+  if (key.empty())
+    return Status::Err(EINVAL, "no client key: give --key FILE (dosfs: -o key=FILE) or set "
+                               "security.key in " + conf.path + " (make one: dosctl key gen FILE)");
+  auto server = net::LoadPublicKey(conf.server_public_key);
+  if (!server.ok()) return server.status();
+  auto own = net::LoadKeyPair(key);
+  if (!own.ok()) return own.status();
+  sec.curve = true;
+  sec.server.public_z85 = *server;
+  sec.client = *own;
+  net::SetSecurity(sec);
+  return Status::Ok();
 }
 
 }  // namespace dos

@@ -5,7 +5,10 @@
 // timeout. Errors: ETIMEDOUT when the deadline passes (a dead or unreachable
 // peer looks like this: ZeroMQ reconnects by itself, so the next call may
 // succeed), EPROTO for a reply that does not decode, and whatever errno the
-// server put in the reply envelope.
+// server put in the reply envelope. With CURVE on, a server that refuses
+// this client's key (or a security mismatch: one side plaintext) fails the
+// calls in flight at once with EACCES "authentication failed: ..."; the
+// next call connects afresh, so a key registered later starts to work.
 #pragma once
 
 #include <atomic>
@@ -54,7 +57,10 @@ class Client {
   struct Pending {
     std::promise<Message> promise;
   };
-  void Loop(zmq::socket_t& dealer);
+  void Loop(zmq::socket_t& dealer, zmq::socket_t& monitor);
+  void OnMonitorEvent(zmq::socket_t& monitor);
+  void Reconnect(zmq::socket_t& dealer);
+  void FailPending(int err, const std::string& msg);
 
   zmq::context_t* ctx_;
   std::string endpoint_;
@@ -63,6 +69,9 @@ class Client {
   zmq::socket_t push_;  // callers -> I/O thread
   std::mutex mu_;       // guards pending_
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;
+  std::string hint_;  // guards: mu_; why no reply may come (handshake trouble)
+  bool reconnect_ = false;   // I/O thread: the last handshake failed
+  bool connected_ = false;   // I/O thread: TCP up, handshake not yet done
   std::atomic<uint64_t> next_id_{1};
   int broken_ = 0;  // errno when the I/O thread could not open its sockets
   zmq::socket_t* pull_ = nullptr;  // owned by the I/O thread

@@ -1,6 +1,7 @@
 #include "common/net/server.h"
 
 #include "common/net/client.h"
+#include "common/net/curve.h"
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +29,7 @@ Server::Server(zmq::context_t* ctx) : ctx_(ctx), router_(*ctx, zmq::socket_type:
   router_.set(zmq::sockopt::sndhwm, 0);
   router_.set(zmq::sockopt::rcvhwm, 0);
   router_.set(zmq::sockopt::maxmsgsize, kMaxFrame);
+  ApplyServerSecurity(router_);
 }
 
 Server::~Server() { Stop(); }
@@ -123,9 +125,16 @@ void Server::IoLoop() {
   }
 }
 
+// The ZAP user id (the peer's public key) of a received frame; "" without.
+static std::string PeerKey(zmq::message_t& frame) {
+  const char* v = zmq_msg_gets(frame.handle(), "User-Id");
+  return v ? std::string(v) : std::string();
+}
+
 void Server::Dispatch(std::vector<zmq::message_t>& frames) {
   if (frames.empty()) return;
   Job job;
+  std::string key = frames.size() > 1 ? PeerKey(frames[1]) : "";
   job.routing = std::move(frames[0]);
   Status s = frames.size() < 2 ? Status::Err(EPROTO, "no envelope")
                                : ParseMessage(frames, 1, &job.msg);
@@ -135,6 +144,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
     if (it == routes_.end())
       s = Status::Err(EPROTO, "unknown op " + std::to_string(job.msg.env.op));
   }
+  if (s.ok() && authorize_) s = authorize_(key, job.msg.env.op);
   if (!s.ok()) {
     Message rep;
     rep.env.op = job.msg.env.op;

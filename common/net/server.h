@@ -8,6 +8,8 @@
 // answered at once) and queues the request; a worker decodes the body,
 // calls the handler and sends the reply back through the I/O thread. A
 // handler's exception becomes EIO; nothing a peer sends stops the loop.
+// With CURVE on (net::SetSecurity) the ROUTER is a CURVE server and the
+// authorizer sees the peer's key on every request.
 #pragma once
 
 #include <condition_variable>
@@ -28,6 +30,9 @@ class Server {
  public:
   // Fills *rep (body, data) and returns its status; err goes in the envelope.
   using Handler = std::function<Status(Message& req, Message* rep)>;
+  // Decides whether the peer whose CURVE public key (Z85, the ZAP user id;
+  // empty without CURVE) may run op; its error goes back as the reply.
+  using Authorizer = std::function<Status(const std::string& key, uint32_t op)>;
 
   explicit Server(zmq::context_t* ctx);
   ~Server();  // Stop()
@@ -41,6 +46,8 @@ class Server {
 
   void AddLane(int lane, int threads);
   void Register(proto::Op op, int lane, Handler h);
+  // Checked on every request before it is queued; none: everyone may.
+  void SetAuthorizer(Authorizer a) { authorize_ = std::move(a); }
   // Binds endpoint ("tcp://127.0.0.1:7701", or port "*" for any free one).
   Status Bind(const std::string& endpoint);
   const std::string& endpoint() const { return endpoint_; }  // as bound
@@ -75,6 +82,7 @@ class Server {
   std::map<int, std::unique_ptr<Lane>> lanes_;
   std::map<uint32_t, Route> routes_;  // fixed before Start()
   Observer observer_;                 // fixed before Start()
+  Authorizer authorize_;              // fixed before Start()
   zmq::socket_t* replies_ = nullptr;  // owned by the I/O thread
   std::thread io_;
   bool started_ = false;

@@ -186,4 +186,25 @@ Status ChunkInventoryReq::Valid() const {
 Status ChunkScrubReq::Valid() const { return Status::Ok(); }
 Status FsckReq::Valid() const { return Status::Ok(); }
 
+bool ValidKeyText(const std::string& key) {
+  static const std::string kZ85 =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  return key.size() == kKeyZ85Len && key.find_first_not_of(kZ85) == std::string::npos;
+}
+static Status KeyName(const std::string& name) {
+  static const std::string kOk =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-";
+  if (name.empty() || name.size() > kMaxKeyName || name.find_first_not_of(kOk) != std::string::npos)
+    return Status::Err(EINVAL, "key name must be 1..64 of [A-Za-z0-9._-]");
+  return Status::Ok();
+}
+Status KeyAddReq::Valid() const {
+  if (auto s = KeyName(name); !s.ok()) return s;
+  if (!ValidKeyText(public_key)) return Status::Err(EINVAL, "public key is not 40 Z85 characters");
+  if (role != "user" && role != "admin" && role != "node")
+    return Status::Err(EINVAL, "role must be user, admin or node");
+  return Status::Ok();
+}
+Status KeyRevokeReq::Valid() const { return KeyName(name); }
+
 }  // namespace dos::proto

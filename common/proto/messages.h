@@ -93,6 +93,11 @@ enum class Op : uint32_t {
   kNodeAdd = 55,
   kJoin = 56,
   kNetPing = 57,
+  // meta: keys (messages_keys.h)
+  kKeyAdd = 70,
+  kKeyList = 71,
+  kKeyRevoke = 72,
+  kKeySync = 73,
   // node: chunk store
   kChunkWrite = 100,
   kChunkRead = 101,
@@ -615,3 +620,5 @@ namespace dos::proto {
 Status ValidName(const std::string& name);
 
 }  // namespace dos::proto
+
+#include "common/proto/messages_keys.h"

@@ -24,6 +24,7 @@ Result<net::Client*> Ctl::Meta() {
   auto conf = LoadClientConf(conf_path);
   if (!conf.ok()) return conf.status();
   conf_ = conf.value();
+  if (Status s = ApplyClientSecurity(conf_, key_path); !s.ok()) return s;
   ctx_ = std::make_unique<zmq::context_t>();
   meta_ = std::make_unique<net::Client>(ctx_.get(), conf_.meta);
   return meta_.get();

@@ -21,6 +21,7 @@ class Ctl {
  public:
   std::string conf_path;  // --conf
   bool json = false;      // --json
+  std::string key_path;   // --key: act with this secret key instead of the conf's
 
   // Records the command to run; what names it in an error ("fs stat /a").
   void Set(std::string what, std::function<Status()> run);
@@ -70,5 +71,6 @@ void AddFsCommands(CLI::App* app, Ctl* ctl);
 void AddRepairCommands(CLI::App* fs, Ctl* ctl);
 void AddConfigCommands(CLI::App* app, Ctl* ctl);
 void AddNetCommands(CLI::App* app, Ctl* ctl);
+void AddKeyCommands(CLI::App* app, Ctl* ctl);
 
 }  // namespace dos::ctl

@@ -13,10 +13,14 @@ int main(int argc, char** argv) {
                  "client config (default: $DOS_CONF, else /etc/dos/dos.conf)")
       ->type_name("FILE");
   app.add_flag("--json", ctl.json, "print JSON instead of tables");
+  app.add_option("--key", ctl.key_path,
+                 "act with this secret key FILE instead of the conf's security.key")
+      ->type_name("FILE");
   dos::ctl::AddNodeCommands(&app, &ctl);
   dos::ctl::AddFsCommands(&app, &ctl);
   dos::ctl::AddConfigCommands(&app, &ctl);
   dos::ctl::AddNetCommands(&app, &ctl);
+  dos::ctl::AddKeyCommands(&app, &ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

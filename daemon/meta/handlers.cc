@@ -77,6 +77,18 @@ void MetaServiceImpl::Register(net::Server* server, int lane) {
   RegisterLayout(server, lane);
   RegisterRepair(server, lane);
   RegisterMgmt(server, lane);
+  RegisterKeys(server, lane);
+}
+
+void MetaServiceImpl::RegisterKeys(net::Server* server, int lane) {
+  using namespace proto;
+  auto* keys = &keys_;
+  On<KeyAddReq, Empty>(server, lane, Op::kKeyAdd, [keys](auto& q, auto*) { return keys->Add(q); });
+  On<Empty, KeyListRep>(server, lane, Op::kKeyList, [keys](auto&, auto* r) { return keys->List(r); });
+  On<KeyRevokeReq, Empty>(server, lane, Op::kKeyRevoke,
+                          [keys](auto& q, auto*) { return keys->Revoke(q.name); });
+  On<KeySyncReq, KeyListRep>(server, lane, Op::kKeySync,
+                             [keys](auto& q, auto* r) { return keys->Sync(q.version, r); });
 }
 
 void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {

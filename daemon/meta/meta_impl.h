@@ -7,6 +7,7 @@
 
 #include "common/store/db.h"
 #include "daemon/meta/config.h"
+#include "daemon/meta/keys.h"
 #include "daemon/meta/layout.h"
 #include "daemon/meta/locks.h"
 #include "daemon/meta/membership.h"
@@ -26,6 +27,7 @@ class MetaServiceImpl : public MetaService {
  private:
   void RegisterLayout(net::Server* server, int lane);  // layout, locks, membership
   void RegisterRepair(net::Server* server, int lane);  // handlers_repair.cc
+  void RegisterKeys(net::Server* server, int lane);
   Status Statfs(proto::StatfsRep* out);
   Status Fsck(const proto::FsckReq& req, proto::FsckRep* out);
   void RegisterMgmt(net::Server* server, int lane);    // handlers_mgmt.cc
@@ -44,6 +46,7 @@ class MetaServiceImpl : public MetaService {
   Layout layout_;
   Locks locks_;
   Repairer repair_;
+  Keys keys_;
 };
 
 }  // namespace dos::meta

@@ -21,7 +21,8 @@ MetaServiceImpl::MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts,
           ctx, [this](const std::string& n) { return members_.AddrOf(n); }, kNodeCallTimeoutMs),
       ns_(db_.get(), &nodes_, opts.chunk_size),
       layout_(db_.get(), &members_, opts.default_repl),
-      repair_(db_.get(), &members_, ctx, opts.default_repl, opts.repair_copies) {
+      repair_(db_.get(), &members_, ctx, opts.default_repl, opts.repair_copies),
+      keys_(db_.get(), opts.on_keys) {
   ns_.set_on_delete([this](uint64_t ino) { locks_.DropInode(ino); });
 }
 
@@ -39,6 +40,7 @@ Status MetaServiceImpl::Start() {
   if (Status s = members_.Load(); !s.ok()) return s;
   if (Status s = config_.Load(); !s.ok()) return s;
   ApplyConfig();
+  if (Status s = keys_.Load(); !s.ok()) return s;
   return ns_.PurgeOrphans();
 }
 

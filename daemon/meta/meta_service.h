@@ -2,10 +2,13 @@
 // kept in one SQLite database (WAL). Runs on one node of the cluster.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "common/net/server.h"
+#include "common/net/zap.h"
 
 namespace dos::meta {
 
@@ -15,6 +18,9 @@ struct MetaOptions {
   uint32_t default_repl = 3;           // min(default_repl, nodes UP) replicas
   uint64_t chunk_size = proto::kDefaultChunkSize;
   uint32_t repair_copies = 4;          // re-replication copies in flight at most
+  // Told the allowed keys (public key -> role) and their version at start
+  // and after each key add or revoke; may be empty.
+  std::function<void(std::map<std::string, net::Role>, uint64_t)> on_keys;
 };
 
 class MetaService {

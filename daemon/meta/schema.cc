@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS join_tokens(
 INSERT OR IGNORE INTO settings(key, value) VALUES ('config_version', 0);
 )sql";
 
+// Version 3: the public keys allowed into the cluster (daemon/meta/keys.h).
+const char* const kVersion3 = R"sql(
+CREATE TABLE IF NOT EXISTS keys(
+  name TEXT PRIMARY KEY,
+  public_key TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('user', 'admin', 'node')),
+  revoked INTEGER NOT NULL DEFAULT 0,
+  added_ms INTEGER NOT NULL DEFAULT 0);
+INSERT OR IGNORE INTO settings(key, value) VALUES ('keys_version', 1);
+)sql";
+
 int64_t WallNs() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -119,6 +130,9 @@ Status Migrate(store::Db* db, uint64_t chunk_size) {
   }
   if (*version < 2) {
     if (Status s = db->Exec(kVersion2); !s.ok()) return s;
+  }
+  if (*version < 3) {
+    if (Status s = db->Exec(kVersion3); !s.ok()) return s;
   }
   if (Status s = db->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s.ok())
     return s;

@@ -22,7 +22,7 @@
 
 namespace dos::meta {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Brings db up to kSchemaVersion, creating the root directory (inode 1,
 // 040755, uid 0, gid 0) with the first version. EIO for a database newer than

@@ -134,6 +134,10 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kChunkScrub), kChunkScrubReq, kChunkScrubRep},
     {uint32_t(Op::kPeerPing), kPeerPingReq, kPeerPingRep},
     {uint32_t(Op::kNodeEcho), kEmpty, kEmpty},
+    {uint32_t(Op::kKeyAdd), kKeyAddReq, kEmpty},
+    {uint32_t(Op::kKeyList), kEmpty, kKeyListRep},
+    {uint32_t(Op::kKeyRevoke), kKeyRevokeReq, kEmpty},
+    {uint32_t(Op::kKeySync), kKeySyncReq, kKeyListRep},
 };
 
 bool RunOne(const uint8_t* data, size_t size) {

@@ -43,7 +43,8 @@ namespace dos::fuzz {
   X(ChunkInventoryReq) X(ChunkInventoryRep) X(ChunkScrubReq) X(ChunkScrubRep) X(FsckReq)          \
   X(FsckItem) X(FsckRep) X(ConfigEntry) X(ConfigListRep) X(ConfigSetReq) X(NodeLabelReq)         \
   X(NodeAdminReq) X(NodeNameReq) X(NodeAddRep) X(JoinReq) X(NetPingRow) X(NetPingRep)            \
-  X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)
+  X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)  \
+  X(KeyInfo) X(KeyAddReq) X(KeyRevokeReq) X(KeySyncReq) X(KeyListRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

@@ -292,6 +292,13 @@ std::vector<std::vector<std::string>> Bases() {
   b[kPeerPingRep].push_back(Encode(PeerPingRep{{5, -1}}));
   b[kHeartbeatRep].push_back(Encode(HeartbeatRep{3, {{"replication", "2"}}, 2, 3}));
   b[kJoinReq].push_back(Encode(JoinReq{"node4", "tcp://127.0.0.1:7704", "abc"}));
+  const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  b[kKeyInfo].push_back(Encode(KeyInfo{"admin", key, "admin", true, 1700000000000}));
+  b[kKeyAddReq].push_back(Encode(KeyAddReq{"node-1", key, "node"}));
+  b[kKeyRevokeReq].push_back(Encode(KeyRevokeReq{"user.1"}));
+  b[kKeySyncReq].push_back(Encode(KeySyncReq{~0ull}));
+  b[kKeyListRep].push_back(
+      Encode(KeyListRep{7, true, {KeyInfo{"a", key, "user", false, 1}, KeyInfo{"b", key, "node", true, 2}}}));
   return b;
 }
 

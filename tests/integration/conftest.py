@@ -50,9 +50,9 @@ def _preconditions():
                     + ", ".join(missing), pytrace=False)
 
 
-def _start(request, nodes, name):
+def _start(request, nodes, name, insecure=False):
     _preconditions()
-    c = dosit.Cluster(nodes, name=name)
+    c = dosit.Cluster(nodes, name=name, insecure=insecure)
     request.addfinalizer(c.destroy)
     c.up()
     return c
@@ -78,9 +78,10 @@ def module_cluster(request):
 
 @pytest.fixture
 def cluster(request):
-    """Factory: cluster(nodes=3) -> a started Cluster, destroyed after the test."""
-    def make(nodes=3):
-        return _start(request, nodes, f"n{nodes}")
+    """Factory: cluster(nodes=3, insecure=False) -> a started Cluster,
+    destroyed after the test (insecure: scripts/dos up --insecure)."""
+    def make(nodes=3, insecure=False):
+        return _start(request, nodes, f"n{nodes}", insecure)
     return make
 
 

@@ -246,8 +246,9 @@ class Cluster:
     before the first `up` and unmounted by destroy(); the meta database
     stays on the real disk."""
 
-    def __init__(self, nodes, name="cluster", small_disks=None):
+    def __init__(self, nodes, name="cluster", small_disks=None, insecure=False):
         self.nodes = nodes
+        self.insecure = insecure  # scripts/dos up --insecure: no CURVE
         self.name = name
         if isinstance(small_disks, int):
             small_disks = {f"node{i}": small_disks for i in range(1, nodes + 1)}
@@ -275,7 +276,27 @@ class Cluster:
 
     def up_args(self):
         return ["up", "--no-build", "--nodes", str(self.nodes), "--state", str(self.state),
-                "--mount", str(self.mount), "--base-port", str(self.base_port)]
+                "--mount", str(self.mount), "--base-port", str(self.base_port)] + (
+                    ["--insecure"] if self.insecure else [])
+
+    def key(self, name):
+        """STATE/keys/NAME.key: server, node, admin or user (made by dos up)."""
+        return self.state / "keys" / f"{name}.key"
+
+    def secure_socket(self, sock, key="server"):
+        """Makes the pyzmq socket sock a CURVE client of this cluster acting
+        with key (a name of STATE/keys, default the server key, which may run
+        every op; or a Path to a secret key file); nothing with --insecure.
+        Call before connect()."""
+        if self.insecure:
+            return sock
+        import zmq
+        path = key if isinstance(key, Path) else self.key(key)
+        secret = path.read_text().strip().encode()
+        sock.curve_secretkey = secret
+        sock.curve_publickey = zmq.curve_public(secret)
+        sock.curve_serverkey = self.key("server").with_suffix(".key.pub").read_text().strip().encode()
+        return sock
 
     def mount_small_disks(self):
         for node, size in self.small_disks.items():

@@ -84,11 +84,14 @@ def is_one_map(data):
 
 
 class Peer:
-    """One raw DEALER connection to a dosd; one request in flight at a time."""
+    """One raw DEALER connection to a dosd; one request in flight at a time.
+    An authenticated peer: CURVE with the cluster's server key, which may run
+    every op, so that every decoder behind the role check is reached."""
 
-    def __init__(self, ctx, addr):
+    def __init__(self, ctx, addr, cluster):
         self.ctx = ctx
         self.addr = addr
+        self.cluster = cluster
         self.next_id = 1
         self.sock = None
         self.reconnect()
@@ -98,6 +101,7 @@ class Peer:
             self.sock.close(linger=0)
         self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        self.cluster.secure_socket(self.sock)
         self.sock.connect(self.addr)
 
     def envelope(self, op, v=PROTOCOL_VERSION, timeout_ms=2000, **fields):
@@ -177,8 +181,8 @@ class Target:
             data = rand_bytes(n, 7000 + i)
             write_file(self.base / f"f{i}", data)
             self.files[self.base / f"f{i}"] = data
-        self.meta = Peer(self.ctx, self.addrs["node1"])
-        self.chunk = Peer(self.ctx, self.addrs["node2"])
+        self.meta = Peer(self.ctx, self.addrs["node1"], cluster)
+        self.chunk = Peer(self.ctx, self.addrs["node2"], cluster)
         # A scratch folder for requests that may change things.
         scratch = cluster.mount / "hostile_scratch"
         scratch.mkdir()
@@ -578,6 +582,7 @@ def test_bursts_and_hit_and_run(target, rng):
         for _ in range(50):
             s = target.ctx.socket(zmq.DEALER)
             s.setsockopt(zmq.LINGER, 100)
+            target.c.secure_socket(s)
             s.connect(peer.addr)
             _, env = peer.envelope(OP["statfs"] if peer is target.meta else OP["chunk_stat"])
             s.send_multipart([env, pack({"id": HOSTILE_CHUNK})])
