@@ -154,7 +154,8 @@ Status NodeAdd(Ctl* ctl, const std::string& name) {
   if (Status s = ctl->CallMeta(proto::Op::kNodeAdd, proto::NodeNameReq{name}, &rep); !s.ok())
     return s;
   std::string cmd = "dosd --name " + name + " --listen tcp://HOST:PORT --data DIR --join " +
-                    ctl->meta_endpoint() + " --token " + rep.token;
+                    ctl->meta_endpoint() + " --token " + rep.token +
+                    " --server-key SERVER.key --key NODE.key";
   if (ctl->json) {
     std::cout << nlohmann::json{{"name", name},
                                 {"token", rep.token},

@@ -106,6 +106,7 @@ def meta_call(c, op, body, timeout_ms=5000):
     ctx = zmq.Context()
     s = ctx.socket(zmq.DEALER)
     s.setsockopt(zmq.LINGER, 0)
+    c.secure_socket(s)
     try:
         s.connect(f"tcp://127.0.0.1:{c.base_port + 1}")
         env = dict(v=1, op=op, id=1, timeout_ms=timeout_ms, err=0, msg="")

@@ -87,11 +87,11 @@ def test_join_by_hand_with_token_and_metrics(c):
     data = c.root / "node9"
     log = open(c.root / "node9.log", "w")
     bad = run([DOSD, "--name", "node9", "--listen", f"tcp://127.0.0.1:{port}", "--data", data,
-               "--join", add["meta"], "--token", "wrong"], check=False, timeout=30)
+               "--join", add["meta"], "--token", "wrong", *c.dosd_key_args()], check=False, timeout=30)
     assert bad.returncode != 0 and "token" in (bad.stderr + bad.stdout), bad
     proc = subprocess.Popen([str(DOSD), "--name", "node9", "--listen", f"tcp://127.0.0.1:{port}",
                              "--data", str(data), "--join", add["meta"], "--token", add["token"],
-                             "--metrics-port", str(mport)], stdout=log, stderr=log)
+                             "--metrics-port", str(mport), *c.dosd_key_args()], stdout=log, stderr=log)
     try:
         assert poll(lambda: nodes(c).get("node9", {}).get("state") == "UP", timeout=15), nodes(c)
         write_file(c.mount / "metrics-io", rand_bytes(2 * MiB, 4))
@@ -104,7 +104,8 @@ def test_join_by_hand_with_token_and_metrics(c):
         assert "dos_chunks " in text and "dos_heartbeat_rtt_seconds" in text
         # The used token is spent.
         again = run([DOSD, "--name", "node9", "--listen", f"tcp://127.0.0.1:{port + 1}",
-                     "--data", data, "--join", add["meta"], "--token", add["token"]],
+                     "--data", data, "--join", add["meta"], "--token", add["token"],
+                     *c.dosd_key_args()],
                     check=False, timeout=30)
         assert again.returncode != 0
     finally:
