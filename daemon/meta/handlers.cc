@@ -2,6 +2,7 @@
 // to its part and encoded back. Nothing here decides anything.
 #include <cstdio>
 
+#include "daemon/meta/handler_glue.h"
 #include "daemon/meta/meta_impl.h"
 
 namespace dos::meta {
@@ -9,20 +10,6 @@ namespace dos::meta {
 namespace {
 using proto::Op;
 
-// Registers fn(const Req&, Rep*) -> Status for op. Errors that point to a
-// broken meta (EIO) are logged once here.
-template <typename Req, typename Rep, typename Fn>
-void On(net::Server* server, int lane, Op op, Fn fn) {
-  server->Register(op, lane,
-                   net::Typed<Req, Rep>(
-                       [op, fn](const Req& req, Rep* rep, net::Message&, net::Message*) -> Status {
-                         Status s = fn(req, rep);
-                         if (s.err() == EIO)
-                           fprintf(stderr, "meta: op %u: %s\n", static_cast<unsigned>(op),
-                                   s.ToString().c_str());
-                         return s;
-                       }));
-}
 }  // namespace
 
 Status MetaServiceImpl::Statfs(proto::StatfsRep* out) {

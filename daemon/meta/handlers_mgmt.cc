@@ -3,25 +3,13 @@
 #include <cstdio>
 #include <future>
 
+#include "daemon/meta/handler_glue.h"
 #include "daemon/meta/meta_impl.h"
 
 namespace dos::meta {
 
 namespace {
 using proto::Op;
-
-template <typename Req, typename Rep, typename Fn>
-void On(net::Server* server, int lane, Op op, Fn fn) {
-  server->Register(op, lane,
-                   net::Typed<Req, Rep>(
-                       [op, fn](const Req& req, Rep* rep, net::Message&, net::Message*) -> Status {
-                         Status s = fn(req, rep);
-                         if (s.err() == EIO)
-                           fprintf(stderr, "meta: op %u: %s\n", static_cast<unsigned>(op),
-                                   s.ToString().c_str());
-                         return s;
-                       }));
-}
 
 constexpr int kPeerPingTimeoutMs = 3000;
 }  // namespace

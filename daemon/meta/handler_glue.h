@@ -1,0 +1,27 @@
+// Registration glue shared by meta's handler files (handlers*.cc).
+#pragma once
+
+#include <cstdio>
+
+#include "common/net/server.h"
+#include "common/proto/messages.h"
+#include "common/status.h"
+
+namespace dos::meta {
+
+// Registers fn(const Req&, Rep*) -> Status for op. Errors that point to a
+// broken meta (EIO) are logged once here.
+template <typename Req, typename Rep, typename Fn>
+void On(net::Server* server, int lane, proto::Op op, Fn fn) {
+  server->Register(op, lane,
+                   net::Typed<Req, Rep>(
+                       [op, fn](const Req& req, Rep* rep, net::Message&, net::Message*) -> Status {
+                         Status s = fn(req, rep);
+                         if (s.err() == EIO)
+                           fprintf(stderr, "meta: op %u: %s\n", static_cast<unsigned>(op),
+                                   s.ToString().c_str());
+                         return s;
+                       }));
+}
+
+}  // namespace dos::meta
