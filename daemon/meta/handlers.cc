@@ -89,9 +89,13 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
                                  [layout](auto& q, auto* r) { return layout->ChunkList(q, r); });
   On<ChunkAllocReq, ChunkAllocRep>(server, lane, Op::kChunkAlloc,
                                    [layout](auto& q, auto* r) { return layout->ChunkAlloc(q, r); });
-  On<ChunkFailedReq, ChunkAllocRep>(server, lane, Op::kChunkFailed, [layout](auto& q, auto* r) {
-    return layout->ChunkFailed(q, r);
-  });
+  // A dropped replica leaves its chunk short: have re-replication look soon.
+  On<ChunkFailedReq, ChunkAllocRep>(server, lane, Op::kChunkFailed,
+                                    [this, layout](auto& q, auto* r) {
+                                      Status s = layout->ChunkFailed(q, r);
+                                      if (s.ok()) repair_.Kick();
+                                      return s;
+                                    });
   On<CommitWriteReq, AttrRep>(server, lane, Op::kCommitWrite,
                               [ns](auto& q, auto* r) { return ns->CommitWrite(q, &r->attr); });
   On<SetReplReq, Empty>(server, lane, Op::kSetRepl,

@@ -222,6 +222,9 @@ void Repairer::Tick(int64_t now_ms) {
   auto draining = [this](const std::string& n) { return members_->IsDraining(n); };
   for (const Copy& c : PlanCopies(*chunks, live, std::move(*cands), max_copies_ - running_.size(),
                                   busy, rng_, draining)) {
+    // More work than one scan starts: scan again at the next tick, not after
+    // kIdleScanMs (a node that came back leaves no dead node to hurry it).
+    dropped_ = true;
     if (per_target[c.target] >= kMaxPerTarget) continue;
     if (!bucket_.Take(c.bytes, now_ms)) break;
     per_target[c.target]++;

@@ -113,7 +113,7 @@ class Repairer {
   // so the rest still serve reads (also the copies' own reads).
   static constexpr size_t kMaxPerTarget = 4;
   static constexpr int kInventoryMs = 300000;  // re-inventory of every UP node
-  static constexpr int kTickMs = 1000;   // scan period while a node is dead
+  static constexpr int kTickMs = 1000;   // scan period while a node is dead or copies are due
   static constexpr int kIdleScanMs = 30000;  // scan period otherwise
   static constexpr int kCopyTimeoutMs = 20000;
 
