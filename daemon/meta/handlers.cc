@@ -59,6 +59,8 @@ void MetaServiceImpl::Register(net::Server* server, int lane) {
   On<XattrNameReq, Empty>(server, lane, Op::kRemovexattr,
                           [ns](auto& q, auto*) { return ns->Removexattr(q.ino, q.name); });
   On<OpenReq, OpenRep>(server, lane, Op::kOpen, [ns](auto& q, auto* r) { return ns->Open(q, r); });
+  On<CreateReq, OpenRep>(server, lane, Op::kCreate,
+                         [ns](auto& q, auto* r) { return ns->Create(q, r); });
   On<ReleaseReq, Empty>(server, lane, Op::kRelease,
                         [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
   RegisterLayout(server, lane);

@@ -70,6 +70,8 @@ class Namespace {
   Status Removexattr(uint64_t ino, const std::string& name);
 
   Status Open(const proto::OpenReq& req, proto::OpenRep* out);
+  // Mknod of a regular file, then Open of it: one round trip for open(O_CREAT).
+  Status Create(const proto::CreateReq& req, proto::OpenRep* out);
   // Unknown handles are ignored.
   Status Release(uint64_t ino, uint64_t client);
   // size = max(size, end); mtime (and ctime) = mtime_ns, or now if 0.

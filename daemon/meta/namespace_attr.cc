@@ -102,6 +102,13 @@ Status Namespace::Open(const proto::OpenReq& req, proto::OpenRep* out) {
   return Status::Ok();
 }
 
+Status Namespace::Create(const proto::CreateReq& req, proto::OpenRep* out) {
+  proto::MknodReq m{req.parent, req.name, S_IFREG | (req.mode & 07777), 0, req.uid, req.gid};
+  proto::Attr attr;
+  if (Status s = Mknod(m, &attr); !s.ok()) return s;
+  return Open(proto::OpenReq{attr.ino, req.client, req.flags}, out);
+}
+
 Status Namespace::Release(uint64_t ino, uint64_t client) {
   auto it = open_.find(ino);
   if (it == open_.end()) return Status::Ok();
