@@ -35,6 +35,8 @@ std::string OpName(uint32_t op) {
       {uint32_t(Op::kHeartbeat), "heartbeat"},
       {uint32_t(Op::kNodeList), "node_list"},
       {uint32_t(Op::kChunkWrite), "chunk_write"},
+      {uint32_t(Op::kChunkForward), "chunk_forward"},
+      {uint32_t(Op::kChunkForwardLast), "chunk_forward_last"},
       {uint32_t(Op::kChunkRead), "chunk_read"},
       {uint32_t(Op::kChunkTruncate), "chunk_truncate"},
       {uint32_t(Op::kChunkDelete), "chunk_delete"},

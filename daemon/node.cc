@@ -89,7 +89,9 @@ Status Node::Start() {
     meta_->Register(server_.get(), kMetaLane);
   }
   server_->AddLane(kChunkLane, kChunkThreads);
-  chunk_->Register(server_.get(), kChunkLane);
+  server_->AddLane(kForwardLane, kChunkThreads);
+  server_->AddLane(kLastHopLane, kChunkThreads);
+  chunk_->Register(server_.get(), chunk::ChunkLanes{kChunkLane, kForwardLane, kLastHopLane});
   RegisterNodeMgmt(server_.get(), kChunkLane, &ctx_);
   server_->set_observer([this](uint32_t op, size_t in, size_t out, int64_t ns, int err) {
     metrics_.Observe(op, in, out, ns, err);

@@ -109,6 +109,8 @@ enum class Op : uint32_t {
   kChunkReplicate = 106,
   kChunkInventory = 107,
   kChunkScrub = 108,
+  kChunkForward = 109,      // ChunkWriteReq from a node: a chain hop with more after it
+  kChunkForwardLast = 110,  // ChunkWriteReq from a node: the last hop of a chain
   // node: administration (messages_mgmt.h)
   kPeerPing = 115,
   kNodeEcho = 116,

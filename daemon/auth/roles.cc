@@ -57,6 +57,8 @@ const std::map<uint32_t, Entry>& Table() {
     put(Op::kChunkTruncate, Need::kNode, "chunk truncate");
     put(Op::kChunkDelete, Need::kNode, "chunk delete");
     put(Op::kChunkReplicate, Need::kNode, "chunk replicate");
+    put(Op::kChunkForward, Need::kNode, "chunk forward");
+    put(Op::kChunkForwardLast, Need::kNode, "chunk forward");
     return t;
   }();
   return kTable;

@@ -13,7 +13,9 @@ class ChunkServiceImpl : public ChunkService {
   ChunkServiceImpl(zmq::context_t* ctx, std::unique_ptr<ChunkStore> store)
       : store_(std::move(store)), handlers_(ctx, store_.get()) {}
 
-  void Register(net::Server* server, int lane) override { handlers_.Register(server, lane); }
+  void Register(net::Server* server, const ChunkLanes& lanes) override {
+    handlers_.Register(server, lanes);
+  }
 
   void StartScrub(uint64_t rate, std::function<void(uint64_t)> on_bad) override {
     scrubber_.reset();

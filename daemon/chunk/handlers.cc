@@ -56,7 +56,8 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
     zmq::message_t shared;
     if (in.data) shared.copy(*in.data);
     next_node = Peer(req.chain[0]);
-    fwd = next_node->Send(proto::Op::kChunkWrite, proto::Encode(next), std::move(shared),
+    const proto::Op op = next.chain.empty() ? proto::Op::kChunkForwardLast : proto::Op::kChunkForward;
+    fwd = next_node->Send(op, proto::Encode(next), std::move(shared),
                           ForwardTimeout(in.env.timeout_ms));
   }
   Status local = store_->Write(req.id, req.version, req.offset, data);
@@ -140,15 +141,19 @@ Status ChunkHandlers::Scrub(const proto::ChunkScrubReq& req, proto::ChunkScrubRe
   return Status::Ok();
 }
 
-void ChunkHandlers::Register(net::Server* server, int lane) {
+void ChunkHandlers::Register(net::Server* server, const ChunkLanes& lanes) {
   using net::Message;
   using net::Typed;
   using proto::Empty;
   using proto::Op;
-  server->Register(Op::kChunkWrite, lane,
-                   Typed<proto::ChunkWriteReq, proto::ChunkWriteRep>(
-                       [this](const proto::ChunkWriteReq& req, proto::ChunkWriteRep* rep,
-                              Message& in, Message*) { return Write(req, in, rep); }));
+  const int lane = lanes.client;
+  auto write = Typed<proto::ChunkWriteReq, proto::ChunkWriteRep>(
+      [this](const proto::ChunkWriteReq& req, proto::ChunkWriteRep* rep, Message& in, Message*) {
+        return Write(req, in, rep);
+      });
+  server->Register(Op::kChunkWrite, lane, write);
+  server->Register(Op::kChunkForward, lanes.forward, write);
+  server->Register(Op::kChunkForwardLast, lanes.last, write);
   server->Register(Op::kChunkRead, lane,
                    Typed<proto::ChunkReadReq, Empty>(
                        [this](const proto::ChunkReadReq& req, Empty*, Message&, Message* out) {

@@ -9,6 +9,7 @@
 
 #include "common/net/client.h"
 #include "common/net/server.h"
+#include "daemon/chunk/chunk_service.h"
 #include "daemon/chunk/chunk_store.h"
 
 namespace dos::chunk {
@@ -18,8 +19,8 @@ class ChunkHandlers {
   // store is not owned and must outlive this object.
   ChunkHandlers(zmq::context_t* ctx, ChunkStore* store) : ctx_(ctx), store_(store) {}
 
-  // Registers kChunkWrite .. kChunkScrub on lane of server.
-  void Register(net::Server* server, int lane);
+  // Registers the chunk ops on their lanes of server (see ChunkLanes).
+  void Register(net::Server* server, const ChunkLanes& lanes);
 
   // Writes here and along the chain; rep->failed lists later replicas that
   // missed the write (see proto::ChunkWriteRep).

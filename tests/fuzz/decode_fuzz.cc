@@ -116,6 +116,8 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kNodeList), kEmpty, kNodeListRep},
     {uint32_t(Op::kPing), kEmpty, kEmpty},
     {uint32_t(Op::kChunkWrite), kChunkWriteReq, kChunkWriteRep},
+    {uint32_t(Op::kChunkForward), kChunkWriteReq, kChunkWriteRep},
+    {uint32_t(Op::kChunkForwardLast), kChunkWriteReq, kChunkWriteRep},
     {uint32_t(Op::kConfigList), kEmpty, kConfigListRep},
     {uint32_t(Op::kConfigSet), kConfigSetReq, kConfigListRep},
     {uint32_t(Op::kNodeLabel), kNodeLabelReq, kEmpty},

@@ -31,7 +31,9 @@ class ChunkServiceTest : public ::testing::Test {
       n.service = std::move(r.value());
       n.server = std::make_unique<net::Server>(&ctx_);
       n.server->AddLane(1, 8);
-      n.service->Register(n.server.get(), 1);
+      n.server->AddLane(2, 8);
+      n.server->AddLane(3, 8);
+      n.service->Register(n.server.get(), chunk::ChunkLanes{1, 2, 3});
       ASSERT_TRUE(n.server->Bind("tcp://127.0.0.1:*").ok());
       n.server->Start();
       n.client = std::make_unique<net::Client>(&ctx_, n.server->endpoint());
