@@ -35,8 +35,8 @@ struct NodeOptions {
 inline constexpr int kMetaLane = 0;   // exactly one thread: meta is serial
 inline constexpr int kChunkLane = 1;  // wide: a write may wait on the next replica
 inline constexpr int kChunkThreads = 8;
-inline constexpr int kForwardLane = 2;  // chain hops (see chunk::ChunkLanes)
-inline constexpr int kLastHopLane = 3;
+inline constexpr int kForwardLane = 3;  // chain hops (see chunk::ChunkLanes)
+inline constexpr int kLastHopLane = 4;
 
 class Node {
  public:
