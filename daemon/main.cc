@@ -56,6 +56,10 @@ void AddOptions(CLI::App& app, Args* a) {
                  "meta: re-replication copies in flight at most (about as many 4 MiB chunks a second)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
+  app.add_option("--max-open-per-client", n.max_open_per_client,
+                 "meta: open files one client (a dosfs mount) may hold at once; one more open "
+                 "fails with EMFILE (0 = no limit)")
+      ->capture_default_str();
   app.add_option("--scrub-rate", n.scrub_rate,
                  "background scrub: bytes per second read to check chunk CRCs (0 = off)")
       ->capture_default_str();

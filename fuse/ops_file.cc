@@ -43,13 +43,20 @@ Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mod
                     0,      ctx->uid, ctx->gid};
   proto::EntryRep rep;
   Status s = fs.cluster->Meta(proto::Op::kMknod, m, &rep);
+  bool made = s.ok();
   if (s.err() == EEXIST && !(flags & O_EXCL)) {
     // Another client made it between the kernel's lookup and ours: open that.
     s = fs.cluster->Meta(proto::Op::kLookup, proto::LookupReq{parent, name}, &rep);
     if (s.ok() && !S_ISREG(rep.attr.mode)) s = Status::Err(EEXIST);
   }
   if (!s.ok()) return s;
-  return DoOpen(fs, rep.attr.ino, flags, attr);
+  s = DoOpen(fs, rep.attr.ino, flags, attr);
+  if (s.err() == EMFILE && made) {
+    // Past meta's open-handle limit: like Linux's EMFILE, leave no file behind.
+    proto::Empty e;
+    (void)fs.cluster->Meta(proto::Op::kUnlink, proto::RemoveReq{parent, name}, &e);
+  }
+  return s;
 }
 
 // The state of an open file; an invariant of the kernel protocol.

@@ -24,6 +24,7 @@ MetaServiceImpl::MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts,
       repair_(db_.get(), &members_, ctx, opts.default_repl, opts.repair_copies),
       keys_(db_.get(), opts.on_keys) {
   ns_.set_on_delete([this](uint64_t ino) { locks_.DropInode(ino); });
+  ns_.set_max_open_per_client(opts.max_open_per_client);
 }
 
 void MetaServiceImpl::ApplyConfig() {

@@ -18,6 +18,7 @@ struct MetaOptions {
   uint32_t default_repl = 3;           // min(default_repl, nodes UP) replicas
   uint64_t chunk_size = proto::kDefaultChunkSize;
   uint32_t repair_copies = 4;          // re-replication copies in flight at most
+  uint64_t max_open_per_client = 16384;  // open handles of one client; 0 = no limit
   // Told the allowed keys (public key -> role) and their version at start
   // and after each key add or revoke; may be empty.
   std::function<void(std::map<std::string, net::Role>, uint64_t)> on_keys;

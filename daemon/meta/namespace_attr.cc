@@ -96,6 +96,11 @@ Status Namespace::Open(const proto::OpenReq& req, proto::OpenRep* out) {
   Result<Inode> in = LoadInode(db_, req.ino);
   if (!in.ok()) return in.status();
   if (in->nlink == 0 && !IsOpen(req.ino)) return Status::Err(ENOENT, "inode was removed");
+  uint64_t& held = client_open_[req.client];
+  if (max_open_per_client_ != 0 && held >= max_open_per_client_)
+    return Status::Err(EMFILE, "client holds " + std::to_string(held) +
+                                   " open handles, the limit (dosd --max-open-per-client)");
+  held++;
   open_[req.ino][req.client]++;
   out->attr = in->ToAttr();
   out->chunk_size = in->chunk_size;
@@ -108,6 +113,8 @@ Status Namespace::Release(uint64_t ino, uint64_t client) {
   auto handle = it->second.find(client);
   if (handle == it->second.end()) return Status::Ok();
   if (--handle->second == 0) it->second.erase(handle);
+  if (auto c = client_open_.find(client); c != client_open_.end() && --c->second == 0)
+    client_open_.erase(c);
   if (!it->second.empty()) return Status::Ok();
   open_.erase(it);
   return InTxn([&]() -> Status {
