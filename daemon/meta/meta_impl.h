@@ -7,6 +7,7 @@
 
 #include "common/store/db.h"
 #include "daemon/meta/config.h"
+#include "daemon/meta/creds.h"
 #include "daemon/meta/keys.h"
 #include "daemon/meta/layout.h"
 #include "daemon/meta/locks.h"
@@ -28,6 +29,7 @@ class MetaServiceImpl : public MetaService {
   void RegisterLayout(net::Server* server, int lane);  // layout, locks, membership
   void RegisterRepair(net::Server* server, int lane);  // handlers_repair.cc
   void RegisterKeys(net::Server* server, int lane);
+  void RegisterEntries(net::Server* server, int lane);  // creates, removes, renames
   Status Statfs(proto::StatfsRep* out);
   Status Fsck(const proto::FsckReq& req, proto::FsckRep* out);
   void RegisterMgmt(net::Server* server, int lane);    // handlers_mgmt.cc
@@ -47,6 +49,7 @@ class MetaServiceImpl : public MetaService {
   Locks locks_;
   Repairer repair_;
   Keys keys_;
+  Creds creds_;  // checks requests of bound user keys (creds.h)
 };
 
 }  // namespace dos::meta
