@@ -87,7 +87,8 @@ Status Node::Start() {
   StartSecurity();
   if (meta_) {
     server_->AddLane(kMetaLane, 1);
-    meta_->Register(server_.get(), kMetaLane);
+    server_->AddLane(kMetaSlowLane, 1);
+    meta_->Register(server_.get(), kMetaLane, kMetaSlowLane);
   }
   server_->AddLane(kChunkLane, kChunkThreads);
   chunk_->Register(server_.get(), kChunkLane);

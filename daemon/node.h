@@ -35,6 +35,7 @@ struct NodeOptions {
 
 inline constexpr int kMetaLane = 0;   // exactly one thread: meta is serial
 inline constexpr int kChunkLane = 1;  // wide: a write may wait on the next replica
+inline constexpr int kMetaSlowLane = 2;  // meta ops that wait on nodes (net ping)
 inline constexpr int kChunkThreads = 8;
 
 class Node {

@@ -23,7 +23,7 @@ Status MetaServiceImpl::Statfs(proto::StatfsRep* out) {
   return Status::Ok();
 }
 
-void MetaServiceImpl::Register(net::Server* server, int lane) {
+void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   using namespace proto;
   auto* ns = &ns_;
   auto* cr = &creds_;
@@ -77,7 +77,7 @@ void MetaServiceImpl::Register(net::Server* server, int lane) {
   RegisterEntries(server, lane);
   RegisterLayout(server, lane);
   RegisterRepair(server, lane);
-  RegisterMgmt(server, lane);
+  RegisterMgmt(server, lane, slow_lane < 0 ? lane : slow_lane);
   RegisterKeys(server, lane);
 }
 

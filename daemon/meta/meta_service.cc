@@ -43,6 +43,7 @@ Status MetaServiceImpl::Start() {
   if (Status s = config_.Load(); !s.ok()) return s;
   ApplyConfig();
   if (Status s = keys_.Load(); !s.ok()) return s;
+  UpdatePingTargets();
   return ns_.PurgeOrphans();
 }
 

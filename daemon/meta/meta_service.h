@@ -30,8 +30,11 @@ class MetaService {
   static Result<std::unique_ptr<MetaService>> Open(zmq::context_t* ctx, const MetaOptions& opts);
   virtual ~MetaService() = default;
   // Registers every meta op (kLookup .. kPing) on lane of server. The lane
-  // must have exactly one thread: handlers are not reentrant.
-  virtual void Register(net::Server* server, int lane) = 0;
+  // must have exactly one thread: handlers are not reentrant. Ops that wait
+  // on other nodes without touching meta's state (net ping) go on slow_lane
+  // (any number of threads; < 0: lane), so they do not hold up the rest.
+  virtual void Register(net::Server* server, int lane, int slow_lane) = 0;
+  void Register(net::Server* server, int lane) { Register(server, lane, lane); }
 };
 
 }  // namespace dos::meta

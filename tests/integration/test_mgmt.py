@@ -5,6 +5,7 @@ to 4 over the module; the tests run in file order."""
 
 import hashlib
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -63,6 +64,40 @@ def test_net_ping_matrix(c):
             assert rtt is not None and 0 < rtt < 1_000_000, (a, b, rtt)
     human = c.dosctl_raw("net", "ping").stdout
     assert "node1" in human and "ms" in human
+
+
+def test_net_ping_with_a_hung_node_leaves_meta_free(c):
+    """A node that does not answer (SIGSTOP) costs `net ping` its 3 s
+    timeout, but meta goes on serving the file system meanwhile: the ping
+    waits on its own lane, not on meta's thread."""
+    pid = c.node_pids()["node3"]
+    d = c.mount / "during-ping"
+    os.mkdir(d)
+    result = {}
+
+    def ping():
+        result["out"] = c.dosctl("net", "ping")
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t = threading.Thread(target=ping)
+        t.start()
+        time.sleep(1.0)  # let the ping reach meta and wait on node3
+        done = 0
+        while t.is_alive():
+            fd = os.open(d / f"f{done}", os.O_WRONLY | os.O_CREAT, 0o644)  # meta only
+            os.close(fd)
+            done += 1
+        t.join()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # Held up behind the ping, at most the one create that waited would end
+    # while it ran; meta free, many do.
+    assert done >= 3, f"only {done} creates while net ping waited on a hung node"
+    out = result["out"]
+    assert out["rtt"]["node1"]["node2"] is not None
+    assert out["rtt"]["node3"]["node1"] is None, out
+    assert len(os.listdir(d)) == done
 
 
 def test_join_fourth_node_through_dos_up(c):
