@@ -94,7 +94,9 @@ void MetaServiceImpl::RegisterMgmt(net::Server* server, int lane, int slow_lane)
     r->token = *token;
     return Status::Ok();
   });
-  On<JoinReq, Empty>(server, lane, Op::kJoin, [this](auto& q, auto*) { return members_.Join(q); });
+  OnFrom<JoinReq, Empty>(server, lane, Op::kJoin, [this](auto& q, auto*, auto& peer) {
+    return members_.Join(q, keys_.IsNodeKey(peer));
+  });
   On<Empty, NetPingRep>(server, slow_lane, Op::kNetPing, [this](auto&, auto* r) { return NetPing(r); });
 }
 

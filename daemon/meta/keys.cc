@@ -52,8 +52,10 @@ Status Keys::Notify() {
   if (!v.ok()) return v.status();
   std::map<std::string, net::Role> ring;
   bindings_.clear();
+  node_keys_.clear();
   for (const auto& k : keys) {
     ring[k.public_key] = net::ParseRole(k.role);
+    if (k.role == "node") node_keys_.insert(k.public_key);
     if (k.uid != proto::kNoId)
       bindings_[k.public_key] = {static_cast<uint32_t>(k.uid),
                                  static_cast<uint32_t>(k.gid == proto::kNoId ? k.uid : k.gid)};

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "common/net/zap.h"
@@ -38,6 +39,8 @@ class Keys {
   Status Sync(uint64_t version, proto::KeyListRep* out);
   // The binding of an allowed key (Z85), or nullptr if it has none; valid
   // until the next Load/Add/Revoke.
+  // Whether key (Z85) is allowed with role node.
+  bool IsNodeKey(const std::string& key) const { return node_keys_.count(key) != 0; }
   const Binding* BindingOf(const std::string& key) const {
     auto it = bindings_.find(key);
     return it == bindings_.end() ? nullptr : &it->second;
@@ -52,6 +55,7 @@ class Keys {
   store::Db* db_;
   OnChange on_change_;
   std::map<std::string, Binding> bindings_;  // allowed bound keys, from Notify()
+  std::set<std::string> node_keys_;          // allowed node keys, from Notify()
 };
 
 }  // namespace dos::meta

@@ -155,6 +155,44 @@ def test_join_by_hand_with_token_and_metrics(c):
         assert "node9" not in nodes(c)
 
 
+def test_join_without_token_needs_a_registered_node_key(c):
+    """A join carries a token unless the joining dosd's own key is registered
+    with role node (the admin's consent); a key meta does not know is refused
+    at the handshake, even with a good token."""
+    meta = f"tcp://127.0.0.1:{c.base_port + 1}"
+    port = c.base_port + 11
+    server = ["--server-key", str(c.key("server"))]
+
+    def dosd(name, *extra):
+        args = [DOSD, "--name", name, "--listen", f"tcp://127.0.0.1:{port}",
+                "--data", c.root / name, "--join", meta, *extra]
+        return run(args, check=False, timeout=30)
+
+    # The cluster server key is no node key of the list: it needs a token.
+    p = dosd("node10", *server)
+    assert p.returncode != 0 and "needs a token" in p.stderr + p.stdout, p
+    stranger = c.root / "stranger-node.key"
+    run([DOSCTL, "key", "gen", stranger])
+    token = c.dosctl("node", "add", "node10")["token"]
+    p = dosd("node10", *server, "--key", str(stranger), "--token", token)
+    assert p.returncode != 0 and "authentication failed" in p.stderr + p.stdout, p
+    assert "node10" not in nodes(c)
+    # The registered node key joins with no token.
+    log = open(c.root / "node10.log", "w")
+    proc = subprocess.Popen([str(DOSD), "--name", "node10", "--listen", f"tcp://127.0.0.1:{port}",
+                             "--data", str(c.root / "node10"), "--join", meta,
+                             *c.dosd_key_args()], stdout=log, stderr=log)
+    try:
+        assert poll(lambda: nodes(c).get("node10", {}).get("state") == "UP", timeout=15), nodes(c)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    assert poll(lambda: nodes(c)["node10"]["state"] == "DOWN", timeout=40)
+    if nodes(c)["node10"]["chunks"] == 0:
+        c.dosctl_raw("node", "remove", "node10")
+
+
 def test_labels_spread_replicas_over_zones(c):
     for n, z in (("node1", "a"), ("node2", "a"), ("node3", "b"), ("node4", "b")):
         c.dosctl_raw("node", "label", n, f"zone={z}")
