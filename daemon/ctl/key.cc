@@ -104,7 +104,8 @@ void AddKeyCommands(CLI::App* app, Ctl* ctl) {
   add->add_option("--gid", a->gid, "with --uid: the group (default: the uid)")
       ->check(CLI::Range(int64_t{0}, proto::kMaxId));
   add->callback([ctl, a] { ctl->Set("key add", [ctl, a] { return KeyAdd(ctl, *a); }); });
-  CLI::App* ls = key->add_subcommand("ls", "list the keys: name, role, state, bound uid/gid (admin)");
+  CLI::App* ls =
+      key->add_subcommand("ls", "list the keys: name, role, state, bound uid/gid (admin)");
   ls->callback([ctl] { ctl->Set("key ls", [ctl] { return KeyLs(ctl); }); });
   CLI::App* revoke = key->add_subcommand("revoke", "refuse the key called NAME from now on (admin)");
   revoke->add_option("NAME", a->name, "the key's name")->required();

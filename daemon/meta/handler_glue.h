@@ -15,15 +15,13 @@ namespace dos::meta {
 // a broken meta (EIO) are logged once here.
 template <typename Req, typename Rep, typename Fn>
 void OnFrom(net::Server* server, int lane, proto::Op op, Fn fn) {
-  server->Register(op, lane,
-                   net::Typed<Req, Rep>(
-                       [op, fn](const Req& req, Rep* rep, net::Message& in, net::Message*) -> Status {
-                         Status s = fn(req, rep, in.peer);
-                         if (s.err() == EIO)
-                           fprintf(stderr, "meta: op %u: %s\n", static_cast<unsigned>(op),
-                                   s.ToString().c_str());
-                         return s;
-                       }));
+  auto handler = [op, fn](const Req& req, Rep* rep, net::Message& in, net::Message*) -> Status {
+    Status s = fn(req, rep, in.peer);
+    if (s.err() == EIO)
+      fprintf(stderr, "meta: op %u: %s\n", static_cast<unsigned>(op), s.ToString().c_str());
+    return s;
+  };
+  server->Register(op, lane, net::Typed<Req, Rep>(handler));
 }
 
 // Registers fn(const Req&, Rep*) -> Status for op (OnFrom without the peer).

@@ -97,7 +97,8 @@ void MetaServiceImpl::RegisterMgmt(net::Server* server, int lane, int slow_lane)
   OnFrom<JoinReq, Empty>(server, lane, Op::kJoin, [this](auto& q, auto*, auto& peer) {
     return members_.Join(q, keys_.IsNodeKey(peer));
   });
-  On<Empty, NetPingRep>(server, slow_lane, Op::kNetPing, [this](auto&, auto* r) { return NetPing(r); });
+  On<Empty, NetPingRep>(server, slow_lane, Op::kNetPing,
+                        [this](auto&, auto* r) { return NetPing(r); });
 }
 
 }  // namespace dos::meta

@@ -299,7 +299,10 @@ std::vector<std::vector<std::string>> Bases() {
   b[kKeyRevokeReq].push_back(Encode(KeyRevokeReq{"user.1"}));
   b[kKeySyncReq].push_back(Encode(KeySyncReq{~0ull}));
   b[kKeyListRep].push_back(
-      Encode(KeyListRep{7, true, {KeyInfo{"a", key, "user", false, 1, 1000, 1000}, KeyInfo{"b", key, "node", true, 2}}}));
+      Encode(KeyListRep{7,
+                        true,
+                        {KeyInfo{"a", key, "user", false, 1, 1000, 1000},
+                         KeyInfo{"b", key, "node", true, 2}}}));
   return b;
 }
 
