@@ -78,7 +78,18 @@ bool NodeFailure(const Status& s) {
 
 // One chain write of c. *missed gets the nodes that did not take it: the
 // head when it failed, and those the chain reported (see ChunkWriteRep).
+// The data frame of a write: a view of owner's bytes handed to ZeroMQ
+// without a copy (owner lives until ZeroMQ is done with it), or a copy.
+zmq::message_t DataFrame(std::string_view piece, const std::shared_ptr<const std::string>& owner) {
+  if (!owner || piece.empty()) return zmq::message_t(piece.data(), piece.size());
+  using Hold = std::shared_ptr<const std::string>;
+  return zmq::message_t(
+      const_cast<char*>(piece.data()), piece.size(),
+      [](void*, void* hint) { delete static_cast<Hold*>(hint); }, new Hold(owner));
+}
+
 Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::string_view data,
+                  const std::shared_ptr<const std::string>& owner,
                   std::vector<std::string>* missed) {
   proto::ChunkWriteReq req;
   req.id = c.id;
@@ -89,9 +100,10 @@ Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::strin
   if (order.empty()) return Status::Err(EIO, "chunk has no replica");
   for (size_t i = 1; i < order.size(); ++i) req.chain.push_back(order[i].addr);
   proto::ChunkWriteRep rep;
-  Status s = fs.cluster->Node(order[0].addr)
-                 .Call(proto::Op::kChunkWrite, req, &rep, fs.cluster->chunk_timeout_ms(), data,
-                       nullptr, true);
+  net::Client& head = fs.cluster->Node(order[0].addr);
+  net::Client::Ticket t = head.Send(proto::Op::kChunkWrite, proto::Encode(req),
+                                    DataFrame(data, owner), fs.cluster->chunk_timeout_ms());
+  Status s = head.Wait(t, &rep);
   fs.cluster->NoteResult(order[0].addr, s);
   if (!s.ok()) {
     if (NodeFailure(s)) missed->push_back(order[0].node);
@@ -140,7 +152,8 @@ std::vector<std::string> SuspectNodes(Fs& fs, const proto::ChunkInfo& c) {
 // which drops it and bumps the version; the piece is then written again, at
 // the new version, to the replicas left (a late copy of the old write is
 // refused by them with ESTALE). At most 2+R attempts.
-Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data) {
+Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data,
+                  const std::shared_ptr<const std::string>& owner) {
   Status s;
   std::optional<proto::ChunkInfo> c;
   size_t limit = 0;
@@ -153,7 +166,7 @@ Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data) 
     }
     if (auto sus = SuspectNodes(fs, *c); !sus.empty()) (void)ReportFailed(fs, st, sus, &*c);
     std::vector<std::string> missed;
-    s = WriteChunk(fs, *c, p.offset, data, &missed);
+    s = WriteChunk(fs, *c, p.offset, data, owner, &missed);
     const bool dropped = !missed.empty() && ReportFailed(fs, st, missed, &*c);
     if (s.ok() && !dropped) {
       st.Wrote(*c, p.index * st.chunk_size() + p.offset + data.size(), NowNs());
@@ -214,11 +227,14 @@ Status ReadPiece(Fs& fs, const proto::ChunkInfo& c, const Piece& p, char* dst) {
   for (const auto& r : fs.cluster->Ordered(c.replicas)) {
     proto::ChunkReadReq req{c.id, c.version, p.offset, static_cast<uint32_t>(p.len)};
     proto::Empty rep;
-    std::string data;
-    last = fs.cluster->Node(r.addr).Call(proto::Op::kChunkRead, req, &rep,
-                                         fs.cluster->chunk_timeout_ms(), {}, &data);
+    net::Message reply;
+    net::Client& node = fs.cluster->Node(r.addr);
+    net::Client::Ticket t =
+        node.Send(proto::Op::kChunkRead, proto::Encode(req), {}, fs.cluster->chunk_timeout_ms());
+    last = node.Wait(t, &rep, &reply);
     fs.cluster->NoteResult(r.addr, last);
     if (last.ok()) {
+      std::string_view data = reply.DataView();  // read straight from ZeroMQ's frame
       std::memcpy(dst, data.data(), std::min(data.size(), p.len));
       if (!bad.empty()) ReportBad(fs, c.id, bad);
       return last;
@@ -263,12 +279,14 @@ Status ReadFresh(Fs& fs, FileState& st, const Piece& p, char* dst) {
 
 }  // namespace
 
-Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data) {
+Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data,
+                 const std::shared_ptr<const std::string>& owner) {
   std::vector<Piece> pieces = Split(off, data.size(), st.chunk_size());
   std::vector<std::function<Status()>> tasks;
   for (const Piece& p : pieces)
-    tasks.push_back(
-        [&fs, &st, p, data] { return WritePiece(fs, st, p, data.substr(p.pos, p.len)); });
+    tasks.push_back([&fs, &st, p, data, &owner] {
+      return WritePiece(fs, st, p, data.substr(p.pos, p.len), owner);
+    });
   if (tasks.empty()) return Status::Ok();
   return DataError(RunAll(tasks));
 }
@@ -354,7 +372,27 @@ Status CommitPending(Fs& fs, FileState& st) {
   return Status::Ok();
 }
 
+Status QueueWrite(Fs& fs, const std::shared_ptr<FileState>& st, uint64_t off,
+                  std::string_view data) {
+  Result<uint64_t> ticket = st->BeginWrite(off, data.size());
+  if (!ticket.ok()) return ticket.status();
+  auto copy = std::make_shared<const std::string>(data);
+  fs.writers->Submit([&fs, st, off, copy, t = *ticket] {
+    Status s = Guard([&] { return WriteData(fs, *st, off, *copy, copy); });
+    st->EndWrite(t, s);
+  });
+  return Status::Ok();
+}
+
+Status Settle(Fs& fs, uint64_t ino) {
+  auto st = fs.files.Get(ino);
+  if (!st) return Status::Ok();
+  (void)st->WaitWrites(false);  // an error of theirs is for flush and fsync
+  return CommitPending(fs, *st);
+}
+
 Status SyncAndCommit(Fs& fs, FileState& st) {
+  if (Status w = st.WaitWrites(true); !w.ok()) return w;
   Status s = SyncDirty(fs, st);
   Status c = CommitPending(fs, st);
   return s.ok() ? c : s;

@@ -7,6 +7,7 @@
 // path (DataError: EIO unless ENOSPC and the like).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,8 +16,10 @@
 namespace dos::fs {
 
 // Writes data at file offset off: split at chunk boundaries, each piece sent
-// to the head of its chunk's replica chain (pieces in parallel).
-Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data);
+// to the head of its chunk's replica chain (pieces in parallel). If owner
+// holds data, the pieces go to ZeroMQ without a copy.
+Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data,
+                 const std::shared_ptr<const std::string>& owner = nullptr);
 
 // Reads up to size bytes at off, clipped to the size known (no read past
 // EOF). Holes and short chunks read as zeros. *out gets the bytes.
@@ -28,7 +31,18 @@ Status SyncDirty(Fs& fs, FileState& st);
 // kCommitWrite of the pending size and mtime, if any.
 Status CommitPending(Fs& fs, FileState& st);
 
-// SyncDirty then CommitPending: what fsync and flush do.
+// SyncDirty then CommitPending: what fsync does (after the writes in flight).
 Status SyncAndCommit(Fs& fs, FileState& st);
+
+// Write-behind (see FileState::BeginWrite): copies data, queues it on
+// fs.writers and returns; the error of a background write comes back from a
+// later QueueWrite or from WaitWrites(true) (flush, fsync, release).
+Status QueueWrite(Fs& fs, const std::shared_ptr<FileState>& st, uint64_t off,
+                  std::string_view data);
+
+// If ino is open here: waits for its writes in flight and commits its size,
+// so that what was written is visible to other clients (before a lock
+// changes hands, before a truncate).
+Status Settle(Fs& fs, uint64_t ino);
 
 }  // namespace dos::fs

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace dos::fs {
 
@@ -85,6 +86,7 @@ void FileState::Truncated(uint64_t size) {
 void FileState::Merge(proto::Attr* attr) {
   std::lock_guard<std::mutex> lock(mu_);
   meta_size_ = attr->size;
+  for (const auto& [t, r] : in_flight_) attr->size = std::max(attr->size, r.second);
   if (write_gen_ == committed_gen_) return;
   attr->size = std::max(attr->size, pending_end_);
   attr->mtime_ns = std::max(attr->mtime_ns, pending_mtime_ns_);
@@ -95,6 +97,38 @@ uint64_t FileState::KnownSize() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (write_gen_ == committed_gen_) return meta_size_;
   return std::max(meta_size_, pending_end_);
+}
+
+Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t end = off + len;
+  writes_cv_.wait(lock, [&] {
+    if (!write_error_.ok()) return true;
+    if (in_flight_.size() >= kMaxWritesInFlight) return false;
+    for (const auto& [t, r] : in_flight_)
+      if (r.first < end && off < r.second) return false;
+    return true;
+  });
+  if (!write_error_.ok()) return std::exchange(write_error_, Status::Ok());
+  uint64_t ticket = next_ticket_++;
+  in_flight_[ticket] = {off, end};
+  return ticket;
+}
+
+void FileState::EndWrite(uint64_t ticket, const Status& s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_.erase(ticket);
+    if (!s.ok() && write_error_.ok()) write_error_ = s;
+  }
+  writes_cv_.notify_all();
+}
+
+Status FileState::WaitWrites(bool take_error) {
+  std::unique_lock<std::mutex> lock(mu_);
+  writes_cv_.wait(lock, [&] { return in_flight_.empty(); });
+  if (!take_error) return Status::Ok();
+  return std::exchange(write_error_, Status::Ok());
 }
 
 void FileState::MarkPosixLocked() {
@@ -110,7 +144,13 @@ bool FileState::posix_locked() const {
 std::shared_ptr<FileState> FileTable::Open(uint64_t ino) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = files_[ino];
-  if (!slot) slot = std::make_shared<FileState>(ino);
+  if (!slot) {
+    slot = std::make_shared<FileState>(ino);
+    if (auto it = unsynced_.find(ino); it != unsynced_.end()) {
+      slot->Redirty(it->second);
+      unsynced_.erase(it);
+    }
+  }
   ++slot->open_count_;
   return slot;
 }
@@ -129,7 +169,23 @@ void FileTable::Release(uint64_t ino) {
                  static_cast<unsigned long long>(ino));
     std::abort();
   }
-  if (--it->second->open_count_ == 0) files_.erase(it);
+  if (--it->second->open_count_ != 0) return;
+  std::vector<proto::ChunkInfo> dirty = it->second->TakeDirty();
+  files_.erase(it);
+  if (dirty.empty()) return;
+  auto& kept = unsynced_[ino];
+  if (kept.empty()) unsynced_order_.push_back(ino);
+  kept.insert(kept.end(), dirty.begin(), dirty.end());
+  while (unsynced_.size() > kMaxUnsyncedFiles && !unsynced_order_.empty()) {
+    unsynced_.erase(unsynced_order_.front());
+    unsynced_order_.pop_front();
+  }
+  if (unsynced_order_.size() > 2 * kMaxUnsyncedFiles) {  // drop entries of reopened inodes
+    std::deque<uint64_t> live;
+    for (uint64_t i : unsynced_order_)
+      if (unsynced_.count(i)) live.push_back(i);
+    unsynced_order_.swap(live);
+  }
 }
 
 void FileTable::Merge(proto::Attr* attr) const {

@@ -11,7 +11,9 @@
 // FileTable::mu_ before FileState::mu_; neither is held across a network call.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "common/proto/messages.h"
+#include "common/status.h"
 
 namespace dos::fs {
 
@@ -62,6 +65,18 @@ class FileState {
   // Size for clipping reads: meta's last known size, or the end of the writes.
   uint64_t KnownSize() const;
 
+  // Write-behind: a write is registered here before it is queued and ended
+  // by the worker that sent it. BeginWrite waits until [off, off+len)
+  // overlaps no write in flight (so overlapping writes land in order) and
+  // fewer than kMaxWritesInFlight are out; it returns, and clears, the error
+  // an earlier background write left, or a ticket for EndWrite.
+  static constexpr size_t kMaxWritesInFlight = 16;
+  Result<uint64_t> BeginWrite(uint64_t off, uint64_t len);
+  void EndWrite(uint64_t ticket, const Status& s);
+  // Waits until no write is in flight. With take_error, returns and clears
+  // the first error of a background write (flush, fsync); else Ok.
+  Status WaitWrites(bool take_error);
+
   // Set once a record lock was taken through this process (flush must drop them).
   void MarkPosixLocked();
   bool posix_locked() const;
@@ -78,6 +93,10 @@ class FileState {
   uint64_t write_gen_ = 0;      // bumped by every write
   uint64_t committed_gen_ = 0;  // write_gen_ last committed
   bool posix_locked_ = false;
+  std::condition_variable writes_cv_;  // signalled by EndWrite
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> in_flight_;  // ticket -> [off, end)
+  uint64_t next_ticket_ = 1;
+  Status write_error_;  // first error of a background write not yet reported
 
   friend class FileTable;
   int open_count_ = 0;  // guarded by FileTable::mu_
@@ -85,18 +104,25 @@ class FileState {
 
 class FileTable {
  public:
-  // Registers one more open handle of ino and returns its state.
+  // Registers one more open handle of ino and returns its state. A new state
+  // gets back the chunks its inode left unsynced at its last release.
   std::shared_ptr<FileState> Open(uint64_t ino);
   // The state of ino if it is open here, else null.
   std::shared_ptr<FileState> Get(uint64_t ino) const;
-  // One handle of ino was released; the state goes away with the last one.
+  // One handle of ino was released; the state goes away with the last one,
+  // its unsynced chunks are kept for the next open (at most
+  // kMaxUnsyncedFiles inodes; beyond that the oldest are forgotten: their
+  // data is on the nodes, only a later fsync would not wait for it).
   void Release(uint64_t ino);
   // Merges pending writes into attr if attr's inode is open here.
   void Merge(proto::Attr* attr) const;
 
  private:
-  mutable std::mutex mu_;  // guards files_; taken before any FileState::mu_
+  static constexpr size_t kMaxUnsyncedFiles = 4096;
+  mutable std::mutex mu_;  // guards files_, unsynced_, unsynced_order_; before FileState::mu_
   std::map<uint64_t, std::shared_ptr<FileState>> files_;
+  std::map<uint64_t, std::vector<proto::ChunkInfo>> unsynced_;  // closed inodes' dirty chunks
+  std::deque<uint64_t> unsynced_order_;                         // oldest first (may hold stale)
 };
 
 }  // namespace dos::fs

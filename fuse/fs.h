@@ -12,15 +12,20 @@
 
 #include "fuse/client.h"
 #include "fuse/file_state.h"
+#include "fuse/work_pool.h"
 
 namespace dos::fs {
 
 inline constexpr double kEntryTimeout = 1.0;  // seconds
 inline constexpr double kAttrTimeout = 1.0;
+inline constexpr int kWriteThreads = 16;
 
 struct Fs {
   // Made after fuse_daemonize(): ZeroMQ's threads would not survive its fork.
   std::optional<Cluster> cluster;
+  // Sends write-behind data (kWriteThreads threads); made with cluster, after
+  // the fork, and stopped before it.
+  std::optional<WorkPool> writers;
   FileTable files;
   bool verbose = false;  // foreground or debug: log unexpected errors
 };

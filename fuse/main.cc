@@ -166,6 +166,7 @@ int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf&
     if (fuse_session_mount(se, opts.mountpoint) == 0) {
       fuse_daemonize(opts.foreground);
       fs.cluster.emplace(conf);
+      fs.writers.emplace(kWriteThreads);
       if (opts.singlethread) {
         ret = fuse_session_loop(se);
       } else {
@@ -184,6 +185,7 @@ int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf&
     fuse_remove_signal_handlers(se);
   }
   fuse_session_destroy(se);
+  fs.writers.reset();
   fs.cluster.reset();
   return ret == 0 ? 0 : 1;
 }

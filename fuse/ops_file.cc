@@ -16,16 +16,21 @@ namespace dos::fs {
 
 namespace {
 
+// Registers a handle meta opened (kOpen or kCreate) with the FileTable.
+Status Opened(Fs& fs, proto::OpenRep& rep, proto::Attr* attr) {
+  auto st = fs.files.Open(rep.attr.ino);
+  st->Opened(rep.attr, rep.chunk_size);
+  st->Merge(&rep.attr);
+  *attr = rep.attr;
+  return Status::Ok();
+}
+
 Status DoOpen(Fs& fs, fuse_ino_t ino, int flags, proto::Attr* attr) {
   proto::OpenReq req{ino, fs.cluster->client_id(), static_cast<uint32_t>(flags)};
   proto::OpenRep rep;
   Status s = fs.cluster->Meta(proto::Op::kOpen, req, &rep);
   if (!s.ok()) return s;
-  auto st = fs.files.Open(ino);
-  st->Opened(rep.attr, rep.chunk_size);
-  st->Merge(&rep.attr);
-  *attr = rep.attr;
-  return s;
+  return Opened(fs, rep, attr);
 }
 
 // Undoes DoOpen: meta's handle and the FileTable's.
@@ -39,24 +44,28 @@ Status CloseHandle(Fs& fs, fuse_ino_t ino) {
 Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, int flags,
                 proto::Attr* attr) {
   const fuse_ctx* ctx = fuse_req_ctx(req);
-  proto::MknodReq m{parent, name,     static_cast<uint32_t>(S_IFREG | (mode & 07777)),
-                    0,      ctx->uid, ctx->gid};
-  proto::EntryRep rep;
-  Status s = fs.cluster->Meta(proto::Op::kMknod, m, &rep);
-  bool made = s.ok();
-  if (s.err() == EEXIST && !(flags & O_EXCL)) {
-    // Another client made it between the kernel's lookup and ours: open that.
-    s = fs.cluster->Meta(proto::Op::kLookup, proto::LookupReq{parent, name}, &rep);
-    if (s.ok() && !S_ISREG(rep.attr.mode)) s = Status::Err(EEXIST);
-  }
+  proto::CreateReq c{parent,   name, static_cast<uint32_t>(mode & 07777), ctx->uid, ctx->gid,
+                     fs.cluster->client_id(), static_cast<uint32_t>(flags)};
+  proto::OpenRep rep;
+  Status s = fs.cluster->Meta(proto::Op::kCreate, c, &rep);
+  if (s.ok()) return Opened(fs, rep, attr);
+  if (s.err() != EEXIST || (flags & O_EXCL)) return s;
+  // Another client made it between the kernel's lookup and ours: open that.
+  proto::EntryRep found;
+  s = fs.cluster->Meta(proto::Op::kLookup, proto::LookupReq{parent, name}, &found);
+  if (s.ok() && !S_ISREG(found.attr.mode)) s = Status::Err(EEXIST);
   if (!s.ok()) return s;
-  s = DoOpen(fs, rep.attr.ino, flags, attr);
-  if (s.err() == EMFILE && made) {
-    // Past meta's open-handle limit: like Linux's EMFILE, leave no file behind.
-    proto::Empty e;
-    (void)fs.cluster->Meta(proto::Op::kUnlink, proto::RemoveReq{parent, name}, &e);
-  }
-  return s;
+  return DoOpen(fs, found.attr.ino, flags, attr);
+}
+
+// How writes through a handle go (kept in fuse_file_info::fh): behind the
+// call, or through before the reply (O_DIRECT), or also synced (O_SYNC, O_DSYNC).
+enum WriteMode : uint64_t { kWriteBehind = 0, kWriteThrough = 1, kWriteSync = 2 };
+
+uint64_t WriteModeOf(int flags) {
+  if (flags & (O_SYNC | O_DSYNC)) return kWriteSync;
+  if (flags & O_DIRECT) return kWriteThrough;
+  return kWriteBehind;
 }
 
 // The state of an open file; an invariant of the kernel protocol.
@@ -66,9 +75,15 @@ FileState& OpenState(Fs& fs, fuse_ino_t ino) {
   return *st;  // owned by the table until the release of this handle
 }
 
+// close(2) makes the data visible to the next open anywhere (the size goes
+// to meta), not durable: as on a local disk, that is fsync's job. The chunks
+// written stay marked unsynced (beyond the last close, see FileTable), so a
+// later fsync on any descriptor of the file syncs them.
 Status DoFlush(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
   FileState& st = OpenState(fs, ino);
-  Status s = SyncAndCommit(fs, st);
+  Status s = st.WaitWrites(true);
+  Status c = CommitPending(fs, st);
+  if (s.ok()) s = c;
   // POSIX: closing any descriptor drops the owner's record locks.
   if (st.posix_locked()) {
     proto::ReleaseLocksReq r{ino, fs.cluster->client_id(), fi->lock_owner, false};
@@ -80,7 +95,12 @@ Status DoFlush(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 Status DoRelease(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
-  Status s = Guard([&] { return SyncAndCommit(fs, OpenState(fs, ino)); });
+  Status s = Guard([&] {
+    FileState& st = OpenState(fs, ino);
+    Status w = st.WaitWrites(true);
+    Status c = CommitPending(fs, st);
+    return w.ok() ? c : w;
+  });
   if (fi->flock_release) {
     proto::ReleaseLocksReq r{ino, fs.cluster->client_id(), fi->lock_owner, true};
     proto::Empty rep;
@@ -94,6 +114,7 @@ Status DoRelease(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
 void ReplyOpen(fuse_req_t req, Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
   fi->keep_cache = 0;
   fi->direct_io = 0;
+  fi->fh = WriteModeOf(fi->flags);
   if (fuse_reply_open(req, fi) != 0) (void)Guard([&] { return CloseHandle(fs, ino); });
 }
 
@@ -106,6 +127,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   if (!s.ok()) return ReplyStatus(req, "create", parent, s);
   fi->keep_cache = 0;
   fi->direct_io = 0;
+  fi->fh = WriteModeOf(fi->flags);
   fuse_entry_param e;
   FillEntry(attr, &e);
   if (fuse_reply_create(req, &e, fi) != 0) (void)Guard([&] { return CloseHandle(fs, attr.ino); });
@@ -122,17 +144,27 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   Fs& fs = Get(req);
   std::string data;
-  Status s = Guard([&] { return ReadData(fs, OpenState(fs, ino), off, size, &data); });
+  Status s = Guard([&] {
+    FileState& st = OpenState(fs, ino);
+    (void)st.WaitWrites(false);  // read what was written (an error is for flush)
+    return ReadData(fs, st, off, size, &data);
+  });
   if (!s.ok()) return ReplyStatus(req, "read", ino, s);
   fuse_reply_buf(req, data.data(), data.size());
 }
 
 void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
-           fuse_file_info*) {
+           fuse_file_info* fi) {
   Fs& fs = Get(req);
   Status s = Guard([&] {
-    return WriteData(fs, OpenState(fs, ino), static_cast<uint64_t>(off),
-                     std::string_view(buf, size));
+    std::shared_ptr<FileState> st = fs.files.Get(ino);
+    if (!st) throw std::logic_error("inode " + std::to_string(ino) + " is not open");
+    std::string_view data(buf, size);
+    if (fi->fh == kWriteBehind) return QueueWrite(fs, st, static_cast<uint64_t>(off), data);
+    if (Status w = st->WaitWrites(true); !w.ok()) return w;
+    Status ws = WriteData(fs, *st, static_cast<uint64_t>(off), data);
+    if (ws.ok() && fi->fh == kWriteSync) ws = SyncAndCommit(fs, *st);
+    return ws;
   });
   if (!s.ok()) return ReplyStatus(req, "write", ino, s);
   fuse_reply_write(req, size);

@@ -10,6 +10,7 @@
 #include <climits>
 #include <thread>
 
+#include "fuse/data.h"
 #include "fuse/ops.h"
 #include "fuse/reply.h"
 
@@ -74,6 +75,7 @@ void Setlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* loc
     if (lock->l_type != F_UNLCK) {
       if (auto st = fs.files.Get(ino)) st->MarkPosixLocked();
     }
+    if (Status w = Settle(fs, ino); !w.ok()) return w;
     return SetLock(fs, req, MakeLock(fs, req, ino, fi, lock), sleep != 0);
   });
   ReplyStatus(req, "setlk", ino, s);
@@ -103,6 +105,7 @@ void Flock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
     r.start = 0;
     r.end = INT64_MAX;
     r.is_flock = true;
+    if (Status w = Settle(fs, ino); !w.ok()) return w;
     return SetLock(fs, req, r, (op & LOCK_NB) == 0);
   });
   ReplyStatus(req, "flock", ino, s);

@@ -177,10 +177,15 @@ void Client::Loop(zmq::socket_t& dealer, zmq::socket_t& monitor) {
   }
 }
 
-Result<Message> Client::Call(proto::Op op, std::string body, std::optional<zmq::message_t> data,
-                             int timeout_ms) {
-  if (broken_ != 0)
-    return Status::Err(EIO, "no connection to " + endpoint_ + ": " + ErrnoName(broken_));
+Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::message_t> data,
+                           int timeout_ms) {
+  Ticket t;
+  t.timeout_ms_ = timeout_ms;
+  t.deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (broken_ != 0) {
+    t.sent_ = Status::Err(EIO, "no connection to " + endpoint_ + ": " + ErrnoName(broken_));
+    return t;
+  }
   Message req;
   req.env.op = static_cast<uint32_t>(op);
   req.env.id = next_id_.fetch_add(1);
@@ -188,7 +193,8 @@ Result<Message> Client::Call(proto::Op op, std::string body, std::optional<zmq::
   req.body = std::move(body);
   req.data = std::move(data);
   auto p = std::make_shared<Pending>();
-  auto fut = p->promise.get_future();
+  t.reply_ = p->promise.get_future();
+  t.id_ = req.env.id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_[req.env.id] = p;
@@ -197,17 +203,28 @@ Result<Message> Client::Call(proto::Op op, std::string body, std::optional<zmq::
     std::lock_guard<std::mutex> lock(push_mu_);
     SendMessage(push_, req, false);
   }
-  if (fut.wait_for(std::chrono::milliseconds(timeout_ms)) != std::future_status::ready) {
+  return t;
+}
+
+Result<Message> Client::Wait(Ticket& t) {
+  if (!t.sent_.ok()) return t.sent_;
+  if (t.reply_.wait_until(t.deadline_) != std::future_status::ready) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (pending_.erase(req.env.id) == 1)
+    if (pending_.erase(t.id_) == 1)
       return Status::Err(ETIMEDOUT, "no reply from " + endpoint_ + " in " +
-                                        std::to_string(timeout_ms) + " ms" +
+                                        std::to_string(t.timeout_ms_) + " ms" +
                                         (hint_.empty() ? "" : " (" + hint_ + ")"));
     // The reply arrived while the lock was being taken: use it.
   }
-  Message rep = fut.get();
+  Message rep = t.reply_.get();
   if (rep.env.err != 0) return Status::Err(rep.env.err, rep.env.msg);
   return rep;
+}
+
+Result<Message> Client::Call(proto::Op op, std::string body, std::optional<zmq::message_t> data,
+                             int timeout_ms) {
+  Ticket t = Send(op, std::move(body), std::move(data), timeout_ms);
+  return Wait(t);
 }
 
 }  // namespace dos::net

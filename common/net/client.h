@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <map>
 #include <memory>
@@ -34,8 +35,29 @@ class Client {
 
   const std::string& endpoint() const { return endpoint_; }
 
-  // Sends req (envelope op set here, id assigned here) and waits for the reply.
-  // A reply whose envelope has err != 0 is returned as that Status.
+  // A request sent and not yet waited for (see Send, Wait).
+  class Ticket {
+   public:
+    Ticket() = default;
+
+   private:
+    friend class Client;
+    uint64_t id_ = 0;
+    int timeout_ms_ = 0;
+    std::chrono::steady_clock::time_point deadline_;
+    std::future<Message> reply_;
+    Status sent_;  // an error before anything went out
+  };
+
+  // Sends a request (envelope op set here, id assigned here) without waiting:
+  // the caller may do other work, then Wait. Every Ticket must be waited for.
+  Ticket Send(proto::Op op, std::string body, std::optional<zmq::message_t> data,
+              int timeout_ms = kDefaultTimeoutMs);
+  // Waits for the reply of t until its deadline. A reply whose envelope has
+  // err != 0 is returned as that Status.
+  Result<Message> Wait(Ticket& t);
+
+  // Send then Wait.
   Result<Message> Call(proto::Op op, std::string body, std::optional<zmq::message_t> data,
                        int timeout_ms = kDefaultTimeoutMs);
 
@@ -51,6 +73,17 @@ class Client {
     if (!r.ok()) return r.status();
     if (data_out) data_out->assign(r->DataView());
     return proto::Decode(r->body, rep);
+  }
+
+  // Typed Wait: decodes the reply body into *rep; *reply (if set) keeps the
+  // whole reply, so its data frame can be read without a copy.
+  template <typename Rep>
+  Status Wait(Ticket& t, Rep* rep, Message* reply = nullptr) {
+    auto r = Wait(t);
+    if (!r.ok()) return r.status();
+    Status s = proto::Decode(r->body, rep);
+    if (reply) *reply = std::move(*r);
+    return s;
   }
 
  private:

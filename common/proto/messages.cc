@@ -103,6 +103,11 @@ Status XattrNameReq::Valid() const {
   return XattrName(name);
 }
 Status OpenReq::Valid() const { return NeedIno(ino, "ino"); }
+Status CreateReq::Valid() const {
+  if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
+  if (mode & ~07777u) return Status::Err(EINVAL, "create mode has more than permission bits");
+  return ValidName(name);
+}
 Status ReleaseReq::Valid() const { return NeedIno(ino, "ino"); }
 Status ChunkListReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;

@@ -70,6 +70,7 @@ enum class Op : uint32_t {
   kChunkAlloc = 21,
   kCommitWrite = 22,
   kSetRepl = 23,
+  kCreate = 24,
   // meta: faults
   kChunkFailed = 26,
   // meta: locks
@@ -375,6 +376,20 @@ struct OpenRep {
   Attr attr;
   uint64_t chunk_size = kDefaultChunkSize;
   MSGPACK_DEFINE_MAP(attr, chunk_size)
+};
+// Client -> meta: mknod of a regular file and an open of it in one call
+// (open(2) with O_CREAT of a name the kernel found missing). Errors as
+// MknodReq then OpenReq. Reply OpenRep.
+struct CreateReq {
+  uint64_t parent = 0;
+  std::string name;
+  uint32_t mode = 0;  // permission bits; the type is S_IFREG
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t client = 0;
+  uint32_t flags = 0;  // open(2) flags, for the record
+  Status Valid() const;
+  MSGPACK_DEFINE_MAP(parent, name, mode, uid, gid, client, flags)
 };
 // Client -> meta: one handle opened with OpenReq is closed. Reply Empty.
 struct ReleaseReq {

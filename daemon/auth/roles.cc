@@ -26,7 +26,7 @@ const std::map<uint32_t, Entry>& Table() {
         {Op::kRename, "rename"},       {Op::kReaddir, "readdir"},
         {Op::kStatfs, "statfs"},       {Op::kSetxattr, "setxattr"},
         {Op::kGetxattr, "getxattr"},   {Op::kListxattr, "listxattr"},
-        {Op::kRemovexattr, "removexattr"}, {Op::kOpen, "open"},
+        {Op::kRemovexattr, "removexattr"}, {Op::kOpen, "open"}, {Op::kCreate, "create"},
         {Op::kRelease, "release"},     {Op::kChunkList, "chunk list"},
         {Op::kChunkAlloc, "chunk alloc"}, {Op::kCommitWrite, "commit write"},
         {Op::kSetRepl, "set replication"}, {Op::kGetlk, "getlk"},

@@ -3,7 +3,7 @@
 #include "daemon/chunk/handlers.h"
 
 #include <algorithm>
-#include <future>
+#include <optional>
 
 #include "daemon/chunk/scrub.h"
 
@@ -37,17 +37,6 @@ std::shared_ptr<net::Client> ChunkHandlers::Peer(const std::string& addr) {
   return c;
 }
 
-Status ChunkHandlers::Forward(const proto::ChunkWriteReq& req, std::string_view data,
-                              uint32_t timeout_ms, proto::ChunkWriteRep* rep) {
-  proto::ChunkWriteReq next = req;
-  next.chain.assign(req.chain.begin() + 1, req.chain.end());
-  Status s = Peer(req.chain[0])
-                 ->Call(proto::Op::kChunkWrite, next, rep, ForwardTimeout(timeout_ms), data,
-                        nullptr, true);
-  if (!s.ok()) return Status::Err(s.err(), "replica " + req.chain[0] + ": " + s.message());
-  return s;
-}
-
 Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
                             proto::ChunkWriteRep* rep) {
   std::string_view data = in.DataView();
@@ -57,15 +46,25 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
   for (const auto& addr : req.chain)
     if (addr.empty() || addr.size() > proto::kMaxPath)
       return Status::Err(EINVAL, "bad replica address in chain");
-  std::future<Status> fwd;
-  proto::ChunkWriteRep next;
-  if (!req.chain.empty())
-    fwd = std::async(std::launch::async, [this, &req, data, &next, t = in.env.timeout_ms] {
-      return Forward(req, data, t, &next);
-    });
+  // The next replica gets the write first (the same data frame, shared, not
+  // copied) and works on it while this node writes its own copy.
+  std::optional<net::Client::Ticket> fwd;
+  std::shared_ptr<net::Client> next_node;
+  if (!req.chain.empty()) {
+    proto::ChunkWriteReq next = req;
+    next.chain.assign(req.chain.begin() + 1, req.chain.end());
+    zmq::message_t shared;
+    if (in.data) shared.copy(*in.data);
+    next_node = Peer(req.chain[0]);
+    fwd = next_node->Send(proto::Op::kChunkWrite, proto::Encode(next), std::move(shared),
+                          ForwardTimeout(in.env.timeout_ms));
+  }
   Status local = store_->Write(req.id, req.version, req.offset, data);
-  if (!fwd.valid()) return local;
-  Status remote = fwd.get();
+  if (!fwd) return local;
+  proto::ChunkWriteRep next_rep;
+  Status remote = next_node->Wait(*fwd, &next_rep);
+  if (!remote.ok())
+    remote = Status::Err(remote.err(), "replica " + req.chain[0] + ": " + remote.message());
   // A newer version anywhere: the writer's layout is old, it must ask meta.
   if (local.err() == ESTALE) return local;
   if (remote.err() == ESTALE) return remote;
@@ -75,7 +74,7 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
   if (!remote.ok())
     rep->failed.push_back({req.chain[0], remote.err()});
   else
-    rep->failed = std::move(next.failed);
+    rep->failed = std::move(next_rep.failed);
   return Status::Ok();
 }
 

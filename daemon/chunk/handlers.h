@@ -33,9 +33,6 @@ class ChunkHandlers {
  private:
   // The cached client of the replica at addr (created on first use).
   std::shared_ptr<net::Client> Peer(const std::string& addr);
-  // Sends req's write to chain[0] with chain[1:] as its chain.
-  Status Forward(const proto::ChunkWriteReq& req, std::string_view data, uint32_t timeout_ms,
-                 proto::ChunkWriteRep* rep);
 
   zmq::context_t* ctx_;
   ChunkStore* store_;

@@ -72,6 +72,15 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
       if (Status s = cr->Open(*b, q.ino, q.flags); !s.ok()) return s;
     return ns->Open(q, r);
   });
+  OnFrom<CreateReq, OpenRep>(server, lane, Op::kCreate, [=](auto& q, auto* r, auto& peer) {
+    CreateReq req = q;
+    if (const Binding* b = keys->BindingOf(peer)) {
+      if (Status s = cr->Access(*b, q.parent, W_OK | X_OK); !s.ok()) return s;
+      req.uid = b->uid;
+      req.gid = b->gid;
+    }
+    return ns->Create(req, r);
+  });
   On<ReleaseReq, Empty>(server, lane, Op::kRelease,
                         [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
   RegisterEntries(server, lane);

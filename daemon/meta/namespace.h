@@ -73,6 +73,9 @@ class Namespace {
 
   // EMFILE when req.client already holds max_open_per_client handles.
   Status Open(const proto::OpenReq& req, proto::OpenRep* out);
+  // Mknod of a regular file, then Open of it: one round trip for open(O_CREAT).
+  // EMFILE (and nothing made) when req.client is at its open-handle limit.
+  Status Create(const proto::CreateReq& req, proto::OpenRep* out);
   // Unknown handles are ignored.
   Status Release(uint64_t ino, uint64_t client);
   // size = max(size, end); mtime (and ctime) = mtime_ns, or now if 0.
@@ -99,6 +102,8 @@ class Namespace {
   // truncations to NodeOps and reports deleted inodes; else forgets them.
   Status InTxn(const std::function<Status()>& fn);
   Status CreateNode(uint64_t parent, const std::string& name, Inode in, proto::Attr* out);
+  // EMFILE when client holds max_open_per_client_ handles already.
+  Status CheckOpenLimit(uint64_t client) const;
   Status MakeNode(const proto::MknodReq& req, proto::Attr* out);
   // One name of ino went away: nlink - 1, and removal at 0 unless open.
   Status DropLink(uint64_t ino, int64_t now);

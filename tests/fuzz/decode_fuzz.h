@@ -35,7 +35,7 @@ namespace dos::fuzz {
   X(Envelope) X(Empty) X(Attr) X(Replica) X(ChunkInfo) X(EntryRep) X(AttrRep) X(LookupReq)       \
   X(InoReq) X(SetattrReq) X(MknodReq) X(MkdirReq) X(RemoveReq) X(SymlinkReq) X(ReadlinkRep)      \
   X(LinkReq) X(RenameReq) X(ReaddirReq) X(DirEntry) X(ReaddirRep) X(StatfsRep) X(SetxattrReq)    \
-  X(XattrNameReq) X(XattrRep) X(ListxattrRep) X(OpenReq) X(OpenRep) X(ReleaseReq)                \
+  X(XattrNameReq) X(XattrRep) X(ListxattrRep) X(OpenReq) X(OpenRep) X(ReleaseReq) X(CreateReq)   \
   X(ChunkListReq) X(ChunkListRep) X(ChunkAllocReq) X(ChunkAllocRep) X(CommitWriteReq)            \
   X(SetReplReq) X(LockReq) X(LockRep) X(ReleaseLocksReq) X(HeartbeatReq) X(NodeInfo)            \
   X(NodeListRep) X(ChunkWriteReq) X(ChunkReadReq) X(ChunkTruncateReq) X(ChunkIdReq)             \

@@ -50,7 +50,7 @@ OP = dict(
     lookup=1, getattr=2, setattr=3, mknod=4, mkdir=5, unlink=6, rmdir=7, symlink=8,
     readlink=9, link=10, rename=11, readdir=12, statfs=13, setxattr=14, getxattr=15,
     listxattr=16, removexattr=17, open=18, release=19, chunk_list=20, chunk_alloc=21,
-    commit_write=22, set_repl=23, chunk_failed=26, getlk=30, setlk=31, release_locks=32,
+    commit_write=22, set_repl=23, create=24, chunk_failed=26, getlk=30, setlk=31, release_locks=32,
     heartbeat=40, node_list=41, ping=42, fs_health=44, fsck=45, config_list=50, config_set=51,
     node_label=52, node_admin=53, node_remove=54, node_add=55, join=56, net_ping=57,
     chunk_write=100, chunk_read=101, chunk_truncate=102, chunk_delete=103, chunk_stat=104,

@@ -154,6 +154,12 @@ TEST_F(MetaTest, OpenHandleLimitPerClient) {
   EXPECT_EQ(ns_->Open({g.ino, 7, 0}, &o).err(), EMFILE);
   EXPECT_EQ(ns_->Open({f.ino, 7, 0}, &o).err(), EMFILE);
   EXPECT_EQ(ns_->Open({999, 7, 0}, &o).err(), ENOENT);  // the inode is checked first
+  proto::CreateReq c{kRootIno, "h", 0644, 0, 0, 7, 0};
+  EXPECT_EQ(ns_->Create(c, &o).err(), EMFILE);
+  EXPECT_EQ(LookupErr(kRootIno, "h"), ENOENT);  // a refused create makes nothing
+  c.client = 8;
+  ASSERT_TRUE(ns_->Create(c, &o).ok());
+  ASSERT_TRUE(ns_->Release(o.attr.ino, 8).ok());
   ASSERT_TRUE(ns_->Open({g.ino, 8, 0}, &o).ok());  // another client: its own count
   ASSERT_TRUE(ns_->Release(f.ino, 7).ok());
   EXPECT_TRUE(ns_->Release(f.ino, 9).ok());  // unknown handle: no credit
