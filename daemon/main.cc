@@ -31,8 +31,8 @@ void AddOptions(CLI::App& app, Args* a) {
       ->required();
   app.add_option("--meta", n.meta, "meta service endpoint (default with --run-meta: --listen)");
   app.add_option("--join", n.join,
-                 "join the cluster whose meta listens at ENDPOINT (needs --token); then use it "
-                 "as --meta")
+                 "join the cluster whose meta listens at ENDPOINT (with --token, or without "
+                 "one when --key is registered with role node); then use it as --meta")
       ->type_name("ENDPOINT");
   app.add_option("--token", n.token, "join token printed by `dosctl node add NAME`");
   app.add_option("--metrics-port", n.metrics_port,
@@ -56,6 +56,10 @@ void AddOptions(CLI::App& app, Args* a) {
                  "meta: re-replication copies in flight at most (about as many 4 MiB chunks a second)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
+  app.add_option("--max-open-per-client", n.max_open_per_client,
+                 "meta: open files one client (a dosfs mount) may hold at once; one more open "
+                 "fails with EMFILE (0 = no limit)")
+      ->capture_default_str();
   app.add_option("--scrub-rate", n.scrub_rate,
                  "background scrub: bytes per second read to check chunk CRCs (0 = off)")
       ->capture_default_str();
@@ -138,12 +142,12 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (args.node.meta.empty() && args.node.join.empty() && !args.node.run_meta) {
-    std::cerr << "dosd: --meta ENDPOINT (or --join ENDPOINT --token T) is required unless "
+    std::cerr << "dosd: --meta ENDPOINT (or --join ENDPOINT [--token T]) is required unless "
                  "--run-meta is given\n";
     return 2;
   }
-  if (args.node.join.empty() != args.node.token.empty()) {
-    std::cerr << "dosd: --join and --token go together\n";
+  if (args.node.join.empty() && !args.node.token.empty()) {
+    std::cerr << "dosd: --token goes with --join\n";
     return 2;
   }
   std::error_code ec;

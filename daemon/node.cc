@@ -39,6 +39,7 @@ Status Node::OpenServices() {
     mo.default_repl = opts_.repl;
     mo.chunk_size = opts_.chunk_size;
     mo.repair_copies = opts_.repair_copies;
+    mo.max_open_per_client = opts_.max_open_per_client;
     mo.on_keys = [this](std::map<std::string, net::Role> keys, uint64_t version) {
       ring_.Replace(std::move(keys), version);
     };
@@ -86,7 +87,8 @@ Status Node::Start() {
   StartSecurity();
   if (meta_) {
     server_->AddLane(kMetaLane, 1);
-    meta_->Register(server_.get(), kMetaLane);
+    server_->AddLane(kMetaSlowLane, 1);
+    meta_->Register(server_.get(), kMetaLane, kMetaSlowLane);
   }
   server_->AddLane(kChunkLane, kChunkThreads);
   server_->AddLane(kForwardLane, kChunkThreads);

@@ -26,6 +26,7 @@ struct NodeOptions {
   uint32_t repl = 3;
   uint64_t chunk_size = proto::kDefaultChunkSize;
   uint32_t repair_copies = 4;        // meta: re-replication copies at once
+  uint64_t max_open_per_client = 16384;  // meta: open handles of one client; 0 = no limit
   uint64_t scrub_rate = 4ull << 20;  // background scrub, bytes/s; 0 = off
   std::string join;   // meta endpoint to join through (with token), instead of meta
   std::string token;  // join token from `dosctl node add`
@@ -34,6 +35,7 @@ struct NodeOptions {
 
 inline constexpr int kMetaLane = 0;   // exactly one thread: meta is serial
 inline constexpr int kChunkLane = 1;  // wide: a write may wait on the next replica
+inline constexpr int kMetaSlowLane = 2;  // meta ops that wait on nodes (net ping)
 inline constexpr int kChunkThreads = 8;
 inline constexpr int kForwardLane = 3;  // chain hops (see chunk::ChunkLanes)
 inline constexpr int kLastHopLane = 4;

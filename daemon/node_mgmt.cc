@@ -18,7 +18,9 @@ int64_t PingPeer(zmq::context_t* ctx, const std::string& endpoint, uint32_t coun
   for (uint32_t i = 0; i < count; ++i) {
     auto start = std::chrono::steady_clock::now();
     proto::Empty rep;
-    if (!client.Call(proto::Op::kNodeEcho, proto::Empty{}, &rep, kEchoTimeoutMs).ok()) continue;
+    // A peer silent for one echo timeout is reported as such (-1): trying
+    // again would cost count timeouts, past meta's wait for this reply.
+    if (!client.Call(proto::Op::kNodeEcho, proto::Empty{}, &rep, kEchoTimeoutMs).ok()) break;
     int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::steady_clock::now() - start)
                      .count();

@@ -14,6 +14,9 @@ struct Message {
   proto::Envelope env;
   std::string body;                    // msgpack of the op's Req or Rep struct
   std::optional<zmq::message_t> data;  // raw bytes, never msgpack-encoded
+  // Received requests: the sender's CURVE public key (Z85, the ZAP user id),
+  // "" without CURVE. Set by the Server; never sent.
+  std::string peer;
 
   std::string_view DataView() const {
     if (!data) return {};

@@ -145,6 +145,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
       s = Status::Err(EPROTO, "unknown op " + std::to_string(job.msg.env.op));
   }
   if (s.ok() && authorize_) s = authorize_(key, job.msg.env.op);
+  job.msg.peer = std::move(key);
   if (!s.ok()) {
     Message rep;
     rep.env.op = job.msg.env.op;

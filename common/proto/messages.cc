@@ -208,6 +208,12 @@ Status KeyAddReq::Valid() const {
   if (!ValidKeyText(public_key)) return Status::Err(EINVAL, "public key is not 40 Z85 characters");
   if (role != "user" && role != "admin" && role != "node")
     return Status::Err(EINVAL, "role must be user, admin or node");
+  for (int64_t id : {uid, gid})
+    if (id != kNoId && (id < 0 || id > kMaxId))
+      return Status::Err(EINVAL, "uid and gid must be 0.." + std::to_string(kMaxId));
+  if (gid != kNoId && uid == kNoId) return Status::Err(EINVAL, "a gid binding needs a uid");
+  if (uid != kNoId && role != "user")
+    return Status::Err(EINVAL, "only a user key can be bound to a uid");
   return Status::Ok();
 }
 Status KeyRevokeReq::Valid() const { return KeyName(name); }

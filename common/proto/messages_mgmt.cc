@@ -48,7 +48,7 @@ Status NodeNameReq::Valid() const { return NodeName(name); }
 Status JoinReq::Valid() const {
   if (Status s = NodeName(name); !s.ok()) return s;
   if (Status s = Endpoint(addr); !s.ok()) return s;
-  if (token.empty() || token.size() > kMaxToken) return Status::Err(EACCES, "bad join token");
+  if (token.size() > kMaxToken) return Status::Err(EACCES, "bad join token");
   return Status::Ok();
 }
 Status PeerPingReq::Valid() const {

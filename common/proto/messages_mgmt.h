@@ -70,8 +70,10 @@ struct NodeAddRep {
   MSGPACK_DEFINE_MAP(token)
 };
 // New node -> meta: admit node name at addr with a token from kNodeAdd (used
-// once). EACCES for an unknown or used token or one made for another name.
-// A later version carries the node's public key here. Reply Empty.
+// once), or without one (token empty) when the sender's key is registered
+// with role node (`dosctl key add --role node`: the admin's consent). EACCES
+// for an unknown or used token, one made for another name, or no token from
+// another key. Reply Empty.
 struct JoinReq {
   std::string name;
   std::string addr;

@@ -12,7 +12,11 @@ struct KeyArgs {
   std::string file;
   std::string role = "user";
   std::string name;
+  int64_t uid = proto::kNoId;  // --uid: bind a user key to this uid
+  int64_t gid = proto::kNoId;
 };
+
+std::string Id(int64_t id) { return id == proto::kNoId ? "-" : std::to_string(id); }
 
 Status KeyGen(Ctl* ctl, const std::string& file) {
   auto kp = net::GenerateKeyPair();
@@ -32,11 +36,16 @@ Status KeyGen(Ctl* ctl, const std::string& file) {
 Status KeyAdd(Ctl* ctl, const KeyArgs& a) {
   auto pub = net::LoadPublicKey(a.file);
   if (!pub.ok()) return pub.status();
-  proto::KeyAddReq req{a.name, *pub, a.role};
+  proto::KeyAddReq req{a.name, *pub, a.role, a.uid, a.gid};
   if (Status s = req.Valid(); !s.ok()) return s;
   proto::Empty rep;
   if (Status s = ctl->CallMeta(proto::Op::kKeyAdd, req, &rep); !s.ok()) return s;
-  if (!ctl->json) std::cout << "key " << a.name << " added with role " << a.role << "\n";
+  if (!ctl->json) {
+    std::cout << "key " << a.name << " added with role " << a.role;
+    if (a.uid != proto::kNoId)
+      std::cout << ", bound to uid " << a.uid << " gid " << (a.gid == proto::kNoId ? a.uid : a.gid);
+    std::cout << "\n";
+  }
   return Status::Ok();
 }
 
@@ -50,14 +59,17 @@ Status KeyLs(Ctl* ctl) {
                       {"public_key", k.public_key},
                       {"role", k.role},
                       {"revoked", k.revoked},
-                      {"added_ms", k.added_ms}});
+                      {"added_ms", k.added_ms},
+                      {"uid", k.uid == proto::kNoId ? nlohmann::json() : nlohmann::json(k.uid)},
+                      {"gid", k.gid == proto::kNoId ? nlohmann::json() : nlohmann::json(k.gid)}});
     std::cout << nlohmann::json{{"version", rep.version}, {"keys", keys}}.dump(2) << "\n";
     return Status::Ok();
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& k : rep.keys)
-    rows.push_back({k.name, k.role, k.revoked ? "revoked" : "allowed", k.public_key});
-  PrintTable({"NAME", "ROLE", "STATE", "PUBLIC KEY"}, rows);
+    rows.push_back(
+        {k.name, k.role, k.revoked ? "revoked" : "allowed", Id(k.uid), Id(k.gid), k.public_key});
+  PrintTable({"NAME", "ROLE", "STATE", "UID", "GID", "PUBLIC KEY"}, rows);
   return Status::Ok();
 }
 
@@ -85,8 +97,15 @@ void AddKeyCommands(CLI::App* app, Ctl* ctl) {
       ->check(CLI::IsMember({"user", "admin", "node"}))
       ->capture_default_str();
   add->add_option("--name", a->name, "a unique name for the key")->required();
+  add->add_option("--uid", a->uid,
+                  "user keys: act only as this uid, whatever the client says (meta checks "
+                  "permissions and owns new files to it)")
+      ->check(CLI::Range(int64_t{0}, proto::kMaxId));
+  add->add_option("--gid", a->gid, "with --uid: the group (default: the uid)")
+      ->check(CLI::Range(int64_t{0}, proto::kMaxId));
   add->callback([ctl, a] { ctl->Set("key add", [ctl, a] { return KeyAdd(ctl, *a); }); });
-  CLI::App* ls = key->add_subcommand("ls", "list the keys: name, role, state (admin)");
+  CLI::App* ls =
+      key->add_subcommand("ls", "list the keys: name, role, state, bound uid/gid (admin)");
   ls->callback([ctl] { ctl->Set("key ls", [ctl] { return KeyLs(ctl); }); });
   CLI::App* revoke = key->add_subcommand("revoke", "refuse the key called NAME from now on (admin)");
   revoke->add_option("NAME", a->name, "the key's name")->required();

@@ -1,5 +1,7 @@
 // The wire glue of meta: each op decoded (net::Typed checks Valid()), handed
 // to its part and encoded back. Nothing here decides anything.
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "daemon/meta/handler_glue.h"
@@ -21,52 +23,127 @@ Status MetaServiceImpl::Statfs(proto::StatfsRep* out) {
   return Status::Ok();
 }
 
-void MetaServiceImpl::Register(net::Server* server, int lane) {
+void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   using namespace proto;
   auto* ns = &ns_;
-  On<LookupReq, EntryRep>(server, lane, Op::kLookup, [ns](auto& q, auto* r) {
+  auto* cr = &creds_;
+  auto* keys = &keys_;
+  // A bound user key (creds.h) is checked before the operation runs.
+  OnFrom<LookupReq, EntryRep>(server, lane, Op::kLookup, [=](auto& q, auto* r, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Access(*b, q.parent, X_OK); !s.ok()) return s;
     return ns->Lookup(q.parent, q.name, &r->attr);
   });
   On<InoReq, AttrRep>(server, lane, Op::kGetattr,
                       [ns](auto& q, auto* r) { return ns->Getattr(q.ino, &r->attr); });
-  On<SetattrReq, AttrRep>(server, lane, Op::kSetattr,
-                          [ns](auto& q, auto* r) { return ns->Setattr(q, &r->attr); });
-  On<MknodReq, EntryRep>(server, lane, Op::kMknod,
-                         [ns](auto& q, auto* r) { return ns->Mknod(q, &r->attr); });
-  On<MkdirReq, EntryRep>(server, lane, Op::kMkdir,
-                         [ns](auto& q, auto* r) { return ns->Mkdir(q, &r->attr); });
-  On<RemoveReq, Empty>(server, lane, Op::kUnlink,
-                       [ns](auto& q, auto*) { return ns->Unlink(q.parent, q.name); });
-  On<RemoveReq, Empty>(server, lane, Op::kRmdir,
-                       [ns](auto& q, auto*) { return ns->Rmdir(q.parent, q.name); });
-  On<SymlinkReq, EntryRep>(server, lane, Op::kSymlink,
-                           [ns](auto& q, auto* r) { return ns->Symlink(q, &r->attr); });
+  OnFrom<SetattrReq, AttrRep>(server, lane, Op::kSetattr, [=](auto& q, auto* r, auto& peer) {
+    SetattrReq req = q;
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Setattr(*b, &req); !s.ok()) return s;
+    return ns->Setattr(req, &r->attr);
+  });
+  OnFrom<ReaddirReq, ReaddirRep>(server, lane, Op::kReaddir, [=](auto& q, auto* r, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Access(*b, q.ino, R_OK); !s.ok()) return s;
+    return ns->Readdir(q, r);
+  });
   On<InoReq, ReadlinkRep>(server, lane, Op::kReadlink,
                           [ns](auto& q, auto* r) { return ns->Readlink(q.ino, &r->target); });
-  On<LinkReq, EntryRep>(server, lane, Op::kLink,
-                        [ns](auto& q, auto* r) { return ns->Link(q, &r->attr); });
-  On<RenameReq, Empty>(server, lane, Op::kRename, [ns](auto& q, auto*) { return ns->Rename(q); });
-  On<ReaddirReq, ReaddirRep>(server, lane, Op::kReaddir,
-                             [ns](auto& q, auto* r) { return ns->Readdir(q, r); });
   On<Empty, StatfsRep>(server, lane, Op::kStatfs, [this](auto&, auto* r) { return Statfs(r); });
-  On<SetxattrReq, Empty>(server, lane, Op::kSetxattr,
-                         [ns](auto& q, auto*) { return ns->Setxattr(q); });
-  On<XattrNameReq, XattrRep>(server, lane, Op::kGetxattr, [ns](auto& q, auto* r) {
+  OnFrom<SetxattrReq, Empty>(server, lane, Op::kSetxattr, [=](auto& q, auto*, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Xattr(*b, q.ino, q.name, true); !s.ok()) return s;
+    return ns->Setxattr(q);
+  });
+  OnFrom<XattrNameReq, XattrRep>(server, lane, Op::kGetxattr, [=](auto& q, auto* r, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Xattr(*b, q.ino, q.name, false); !s.ok()) return s;
     return ns->Getxattr(q.ino, q.name, &r->value);
   });
   On<InoReq, ListxattrRep>(server, lane, Op::kListxattr,
                            [ns](auto& q, auto* r) { return ns->Listxattr(q.ino, &r->names); });
-  On<XattrNameReq, Empty>(server, lane, Op::kRemovexattr,
-                          [ns](auto& q, auto*) { return ns->Removexattr(q.ino, q.name); });
-  On<OpenReq, OpenRep>(server, lane, Op::kOpen, [ns](auto& q, auto* r) { return ns->Open(q, r); });
-  On<CreateReq, OpenRep>(server, lane, Op::kCreate,
-                         [ns](auto& q, auto* r) { return ns->Create(q, r); });
+  OnFrom<XattrNameReq, Empty>(server, lane, Op::kRemovexattr, [=](auto& q, auto*, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Xattr(*b, q.ino, q.name, true); !s.ok()) return s;
+    return ns->Removexattr(q.ino, q.name);
+  });
+  OnFrom<OpenReq, OpenRep>(server, lane, Op::kOpen, [=](auto& q, auto* r, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Open(*b, q.ino, q.flags); !s.ok()) return s;
+    return ns->Open(q, r);
+  });
+  OnFrom<CreateReq, OpenRep>(server, lane, Op::kCreate, [=](auto& q, auto* r, auto& peer) {
+    CreateReq req = q;
+    if (const Binding* b = keys->BindingOf(peer)) {
+      if (Status s = cr->Access(*b, q.parent, W_OK | X_OK); !s.ok()) return s;
+      req.uid = b->uid;
+      req.gid = b->gid;
+    }
+    return ns->Create(req, r);
+  });
   On<ReleaseReq, Empty>(server, lane, Op::kRelease,
                         [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
+  RegisterEntries(server, lane);
   RegisterLayout(server, lane);
   RegisterRepair(server, lane);
-  RegisterMgmt(server, lane);
+  RegisterMgmt(server, lane, slow_lane < 0 ? lane : slow_lane);
   RegisterKeys(server, lane);
+}
+
+// Ops that add or remove names. A bound user key needs write and search on
+// each directory involved and creates inodes with its own uid/gid.
+void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
+  using namespace proto;
+  auto* ns = &ns_;
+  auto* cr = &creds_;
+  auto* keys = &keys_;
+  OnFrom<MknodReq, EntryRep>(server, lane, Op::kMknod, [=](auto& q, auto* r, auto& peer) {
+    MknodReq req = q;
+    if (const Binding* b = keys->BindingOf(peer)) {
+      if (Status s = cr->Access(*b, q.parent, W_OK | X_OK); !s.ok()) return s;
+      req.uid = b->uid;
+      req.gid = b->gid;
+    }
+    return ns->Mknod(req, &r->attr);
+  });
+  OnFrom<MkdirReq, EntryRep>(server, lane, Op::kMkdir, [=](auto& q, auto* r, auto& peer) {
+    MkdirReq req = q;
+    if (const Binding* b = keys->BindingOf(peer)) {
+      if (Status s = cr->Access(*b, q.parent, W_OK | X_OK); !s.ok()) return s;
+      req.uid = b->uid;
+      req.gid = b->gid;
+    }
+    return ns->Mkdir(req, &r->attr);
+  });
+  OnFrom<SymlinkReq, EntryRep>(server, lane, Op::kSymlink, [=](auto& q, auto* r, auto& peer) {
+    SymlinkReq req = q;
+    if (const Binding* b = keys->BindingOf(peer)) {
+      if (Status s = cr->Access(*b, q.parent, W_OK | X_OK); !s.ok()) return s;
+      req.uid = b->uid;
+      req.gid = b->gid;
+    }
+    return ns->Symlink(req, &r->attr);
+  });
+  OnFrom<LinkReq, EntryRep>(server, lane, Op::kLink, [=](auto& q, auto* r, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Access(*b, q.newparent, W_OK | X_OK); !s.ok()) return s;
+    return ns->Link(q, &r->attr);
+  });
+  OnFrom<RemoveReq, Empty>(server, lane, Op::kUnlink, [=](auto& q, auto*, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Remove(*b, q.parent, q.name); !s.ok()) return s;
+    return ns->Unlink(q.parent, q.name);
+  });
+  OnFrom<RemoveReq, Empty>(server, lane, Op::kRmdir, [=](auto& q, auto*, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Remove(*b, q.parent, q.name); !s.ok()) return s;
+    return ns->Rmdir(q.parent, q.name);
+  });
+  OnFrom<RenameReq, Empty>(server, lane, Op::kRename, [=](auto& q, auto*, auto& peer) {
+    if (const Binding* b = keys->BindingOf(peer))
+      if (Status s = cr->Rename(*b, q); !s.ok()) return s;
+    return ns->Rename(q);
+  });
 }
 
 void MetaServiceImpl::RegisterKeys(net::Server* server, int lane) {

@@ -18,17 +18,29 @@ void MetaServiceImpl::FillHeartbeatRep(proto::HeartbeatRep* out) {
   out->config_version = config_.version();
   out->config = config_.Values();
   members_.Count(&out->nodes_up, &out->nodes_total);
+  UpdatePingTargets();
 }
 
-// Each UP node pings every UP node; the calls run in parallel, so a node that
-// does not answer costs one timeout, not one per node. Blocks the meta
-// thread for at most kPeerPingTimeoutMs.
+void MetaServiceImpl::UpdatePingTargets() {
+  std::vector<std::pair<std::string, std::string>> targets;
+  for (const proto::NodeInfo& n : members_.Nodes())
+    if (n.state != "DOWN") targets.emplace_back(n.name, n.addr);
+  std::lock_guard<std::mutex> lock(ping_mu_);
+  ping_targets_ = std::move(targets);
+}
+
+// Each node not DOWN at the last heartbeat pings every such node; the calls
+// run in parallel, so a node that does not answer costs one timeout, not one
+// per node. Runs on the slow lane, so a hung node holds up only net pings
+// (at most kPeerPingTimeoutMs), never meta's thread.
 Status MetaServiceImpl::NetPing(proto::NetPingRep* out) {
   std::vector<std::string> addrs;
-  for (const proto::NodeInfo& n : members_.Nodes()) {
-    if (n.state == "DOWN") continue;
-    out->nodes.push_back(n.name);
-    addrs.push_back(n.addr);
+  {
+    std::lock_guard<std::mutex> lock(ping_mu_);
+    for (const auto& [name, addr] : ping_targets_) {
+      out->nodes.push_back(name);
+      addrs.push_back(addr);
+    }
   }
   std::vector<std::future<Result<proto::PeerPingRep>>> calls;
   for (const std::string& addr : addrs)
@@ -50,7 +62,7 @@ Status MetaServiceImpl::NetPing(proto::NetPingRep* out) {
   return Status::Ok();
 }
 
-void MetaServiceImpl::RegisterMgmt(net::Server* server, int lane) {
+void MetaServiceImpl::RegisterMgmt(net::Server* server, int lane, int slow_lane) {
   using namespace proto;
   On<Empty, ConfigListRep>(server, lane, Op::kConfigList, [this](auto&, auto* r) {
     r->version = config_.version();
@@ -82,8 +94,11 @@ void MetaServiceImpl::RegisterMgmt(net::Server* server, int lane) {
     r->token = *token;
     return Status::Ok();
   });
-  On<JoinReq, Empty>(server, lane, Op::kJoin, [this](auto& q, auto*) { return members_.Join(q); });
-  On<Empty, NetPingRep>(server, lane, Op::kNetPing, [this](auto&, auto* r) { return NetPing(r); });
+  OnFrom<JoinReq, Empty>(server, lane, Op::kJoin, [this](auto& q, auto*, auto& peer) {
+    return members_.Join(q, keys_.IsNodeKey(peer));
+  });
+  On<Empty, NetPingRep>(server, slow_lane, Op::kNetPing,
+                        [this](auto&, auto* r) { return NetPing(r); });
 }
 
 }  // namespace dos::meta

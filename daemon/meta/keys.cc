@@ -30,16 +30,18 @@ Status Keys::Bump() {
 }
 
 Status Keys::Read(bool allowed_only, std::vector<proto::KeyInfo>* out) {
-  store::Stmt st(db_,
-                 allowed_only ? "SELECT name, public_key, role, revoked, added_ms FROM keys"
-                                " WHERE revoked = 0 ORDER BY name"
-                              : "SELECT name, public_key, role, revoked, added_ms FROM keys"
-                                " ORDER BY name");
+  const char* sql = allowed_only ? "SELECT name, public_key, role, revoked, added_ms,"
+                                   " ifnull(uid, -1), ifnull(gid, -1) FROM keys"
+                                   " WHERE revoked = 0 ORDER BY name"
+                                 : "SELECT name, public_key, role, revoked, added_ms,"
+                                   " ifnull(uid, -1), ifnull(gid, -1) FROM keys ORDER BY name";
+  store::Stmt st(db_, sql);
   for (;;) {
     Result<bool> row = st.Step();
     if (!row.ok()) return row.status();
     if (!*row) return Status::Ok();
-    out->push_back({st.Text(0), st.Text(1), st.Text(2), st.Int(3) != 0, st.Int(4)});
+    out->push_back(
+        {st.Text(0), st.Text(1), st.Text(2), st.Int(3) != 0, st.Int(4), st.Int(5), st.Int(6)});
   }
 }
 
@@ -49,7 +51,15 @@ Status Keys::Notify() {
   Result<uint64_t> v = Version();
   if (!v.ok()) return v.status();
   std::map<std::string, net::Role> ring;
-  for (const auto& k : keys) ring[k.public_key] = net::ParseRole(k.role);
+  bindings_.clear();
+  node_keys_.clear();
+  for (const auto& k : keys) {
+    ring[k.public_key] = net::ParseRole(k.role);
+    if (k.role == "node") node_keys_.insert(k.public_key);
+    if (k.uid != proto::kNoId)
+      bindings_[k.public_key] = {static_cast<uint32_t>(k.uid),
+                                 static_cast<uint32_t>(k.gid == proto::kNoId ? k.uid : k.gid)};
+  }
   if (on_change_) on_change_(std::move(ring), *v);
   return Status::Ok();
 }
@@ -57,6 +67,7 @@ Status Keys::Notify() {
 Status Keys::Load() { return Notify(); }
 
 Status Keys::Add(const proto::KeyAddReq& req) {
+  if (Status s = req.Valid(); !s.ok()) return s;
   {
     store::Stmt st(db_, "SELECT name FROM keys WHERE name = ?1 OR public_key = ?2");
     st.Bind(1, req.name).Bind(2, req.public_key);
@@ -68,9 +79,12 @@ Status Keys::Add(const proto::KeyAddReq& req) {
   store::Txn txn(db_);
   if (Status s = txn.Begin(); !s.ok()) return s;
   store::Stmt ins(db_,
-                  "INSERT INTO keys(name, public_key, role, revoked, added_ms)"
-                  " VALUES (?1, ?2, ?3, 0, ?4)");
+                  "INSERT INTO keys(name, public_key, role, revoked, added_ms, uid, gid)"
+                  " VALUES (?1, ?2, ?3, 0, ?4, nullif(?5, -1), nullif(?6, -1))");
+  // An unset gid of a bound key is its uid (a user private group).
+  int64_t gid = req.uid != proto::kNoId && req.gid == proto::kNoId ? req.uid : req.gid;
   ins.Bind(1, req.name).Bind(2, req.public_key).Bind(3, req.role).Bind(4, NowMs());
+  ins.Bind(5, req.uid).Bind(6, gid);
   if (Status s = ins.Run(); !s.ok()) return s;
   if (Status s = Bump(); !s.ok()) return s;
   if (Status s = txn.Commit(); !s.ok()) return s;

@@ -69,7 +69,9 @@ class Membership {
   Result<std::string> NewToken(const std::string& name);
   // Admits the node: EACCES for a bad token, EEXIST if another node of that
   // name is UP elsewhere.
-  Status Join(const proto::JoinReq& req);
+  // key_is_node: the sender's key is registered with role node (then req.token
+  // may be empty).
+  Status Join(const proto::JoinReq& req, bool key_is_node);
   bool IsDraining(const std::string& name) const;
   // Nodes UP and known, without touching the database (every heartbeat).
   void Count(uint32_t* up, uint32_t* total) const;

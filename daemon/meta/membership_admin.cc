@@ -103,18 +103,26 @@ Result<std::string> Membership::NewToken(const std::string& name) {
   return token;
 }
 
-Status Membership::Join(const proto::JoinReq& req) {
-  store::Stmt st(db_, "SELECT node FROM join_tokens WHERE token = ?1");
-  Result<bool> row = st.Bind(1, req.token).Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return Status::Err(EACCES, "unknown or already used join token");
-  if (st.Text(0) != req.name)
-    return Status::Err(EACCES, "the token was made for node " + st.Text(0) + ", not " + req.name);
+Status Membership::Join(const proto::JoinReq& req, bool key_is_node) {
+  if (req.token.empty() && !key_is_node)
+    return Status::Err(EACCES,
+                       "a join needs a token (dosctl node add NAME) unless the node's key is "
+                       "registered with role node");
+  if (!req.token.empty()) {
+    store::Stmt st(db_, "SELECT node FROM join_tokens WHERE token = ?1");
+    Result<bool> row = st.Bind(1, req.token).Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Err(EACCES, "unknown or already used join token");
+    if (st.Text(0) != req.name)
+      return Status::Err(EACCES, "the token was made for node " + st.Text(0) + ", not " + req.name);
+  }
   auto it = nodes_.find(req.name);
   if (it != nodes_.end() && IsUp(req.name) && it->second.addr != req.addr)
     return Status::Err(EEXIST, "node " + req.name + " is UP at " + it->second.addr);
-  store::Stmt use(db_, "DELETE FROM join_tokens WHERE token = ?1");
-  if (Status s = use.Bind(1, req.token).Run(); !s.ok()) return s;
+  if (!req.token.empty()) {
+    store::Stmt use(db_, "DELETE FROM join_tokens WHERE token = ?1");
+    if (Status s = use.Bind(1, req.token).Run(); !s.ok()) return s;
+  }
   auto a = admin_.find(req.name);
   if (a != admin_.end() && a->second.state == "REMOVED") {
     if (Status s = PutAdmin(req.name, Admin{}); !s.ok()) return s;

@@ -22,8 +22,10 @@ MetaServiceImpl::MetaServiceImpl(zmq::context_t* ctx, const MetaOptions& opts,
       ns_(db_.get(), &nodes_, opts.chunk_size),
       layout_(db_.get(), &members_, opts.default_repl),
       repair_(db_.get(), &members_, ctx, opts.default_repl, opts.repair_copies),
-      keys_(db_.get(), opts.on_keys) {
+      keys_(db_.get(), opts.on_keys),
+      creds_(&ns_) {
   ns_.set_on_delete([this](uint64_t ino) { locks_.DropInode(ino); });
+  ns_.set_max_open_per_client(opts.max_open_per_client);
 }
 
 void MetaServiceImpl::ApplyConfig() {
@@ -41,6 +43,7 @@ Status MetaServiceImpl::Start() {
   if (Status s = config_.Load(); !s.ok()) return s;
   ApplyConfig();
   if (Status s = keys_.Load(); !s.ok()) return s;
+  UpdatePingTargets();
   return ns_.PurgeOrphans();
 }
 

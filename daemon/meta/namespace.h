@@ -36,6 +36,8 @@ class Namespace {
   void set_on_delete(std::function<void(uint64_t)> fn) { on_delete_ = std::move(fn); }
   // The chunk size of files created from now on (the chunk_size setting).
   void set_chunk_size(uint64_t chunk_size) { chunk_size_ = chunk_size; }
+  // Open handles one client (OpenReq.client) may hold at once; 0 = no limit.
+  void set_max_open_per_client(uint64_t n) { max_open_per_client_ = n; }
 
   // ENOENT, ENOTDIR. "." and ".." are understood.
   Status Lookup(uint64_t parent, const std::string& name, proto::Attr* out);
@@ -69,8 +71,10 @@ class Namespace {
   Status Listxattr(uint64_t ino, std::vector<std::string>* names);
   Status Removexattr(uint64_t ino, const std::string& name);
 
+  // EMFILE when req.client already holds max_open_per_client handles.
   Status Open(const proto::OpenReq& req, proto::OpenRep* out);
   // Mknod of a regular file, then Open of it: one round trip for open(O_CREAT).
+  // EMFILE (and nothing made) when req.client is at its open-handle limit.
   Status Create(const proto::CreateReq& req, proto::OpenRep* out);
   // Unknown handles are ignored.
   Status Release(uint64_t ino, uint64_t client);
@@ -83,6 +87,11 @@ class Namespace {
   Status PurgeOrphans();
   Result<uint64_t> InodeCount();
   bool IsOpen(uint64_t ino) const { return open_.count(ino) != 0; }
+  // Handles client holds now (over every inode).
+  uint64_t OpenHandles(uint64_t client) const {
+    auto it = client_open_.find(client);
+    return it == client_open_.end() ? 0 : it->second;
+  }
 
  private:
   struct Truncation {
@@ -93,6 +102,8 @@ class Namespace {
   // truncations to NodeOps and reports deleted inodes; else forgets them.
   Status InTxn(const std::function<Status()>& fn);
   Status CreateNode(uint64_t parent, const std::string& name, Inode in, proto::Attr* out);
+  // EMFILE when client holds max_open_per_client_ handles already.
+  Status CheckOpenLimit(uint64_t client) const;
   Status MakeNode(const proto::MknodReq& req, proto::Attr* out);
   // One name of ino went away: nlink - 1, and removal at 0 unless open.
   Status DropLink(uint64_t ino, int64_t now);
@@ -111,6 +122,8 @@ class Namespace {
   uint64_t chunk_size_;
   std::function<void(uint64_t)> on_delete_;
   std::map<uint64_t, std::map<uint64_t, uint32_t>> open_;  // ino -> client -> handles
+  std::map<uint64_t, uint64_t> client_open_;                 // client -> handles, all inodes
+  uint64_t max_open_per_client_ = 0;
   // Work of the transaction in progress, done after it commits.
   std::vector<DeadChunk> dead_;
   std::vector<Truncation> truncations_;

@@ -96,13 +96,25 @@ Status Namespace::Open(const proto::OpenReq& req, proto::OpenRep* out) {
   Result<Inode> in = LoadInode(db_, req.ino);
   if (!in.ok()) return in.status();
   if (in->nlink == 0 && !IsOpen(req.ino)) return Status::Err(ENOENT, "inode was removed");
+  if (Status s = CheckOpenLimit(req.client); !s.ok()) return s;
+  client_open_[req.client]++;
   open_[req.ino][req.client]++;
   out->attr = in->ToAttr();
   out->chunk_size = in->chunk_size;
   return Status::Ok();
 }
 
+Status Namespace::CheckOpenLimit(uint64_t client) const {
+  uint64_t held = OpenHandles(client);
+  if (max_open_per_client_ != 0 && held >= max_open_per_client_)
+    return Status::Err(EMFILE, "client holds " + std::to_string(held) +
+                                   " open handles, the limit (dosd --max-open-per-client)");
+  return Status::Ok();
+}
+
 Status Namespace::Create(const proto::CreateReq& req, proto::OpenRep* out) {
+  // Refused before the mknod: like open(2)'s EMFILE, no file is left behind.
+  if (Status s = CheckOpenLimit(req.client); !s.ok()) return s;
   proto::MknodReq m{req.parent, req.name, S_IFREG | (req.mode & 07777), 0, req.uid, req.gid};
   proto::Attr attr;
   if (Status s = Mknod(m, &attr); !s.ok()) return s;
@@ -115,6 +127,8 @@ Status Namespace::Release(uint64_t ino, uint64_t client) {
   auto handle = it->second.find(client);
   if (handle == it->second.end()) return Status::Ok();
   if (--handle->second == 0) it->second.erase(handle);
+  if (auto c = client_open_.find(client); c != client_open_.end() && --c->second == 0)
+    client_open_.erase(c);
   if (!it->second.empty()) return Status::Ok();
   open_.erase(it);
   return InTxn([&]() -> Status {

@@ -93,6 +93,12 @@ CREATE TABLE IF NOT EXISTS keys(
 INSERT OR IGNORE INTO settings(key, value) VALUES ('keys_version', 1);
 )sql";
 
+// Version 4: a user key may be bound to a uid and gid (NULL: not bound).
+const char* const kVersion4 = R"sql(
+ALTER TABLE keys ADD COLUMN uid INTEGER;
+ALTER TABLE keys ADD COLUMN gid INTEGER;
+)sql";
+
 int64_t WallNs() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -133,6 +139,9 @@ Status Migrate(store::Db* db, uint64_t chunk_size) {
   }
   if (*version < 3) {
     if (Status s = db->Exec(kVersion3); !s.ok()) return s;
+  }
+  if (*version < 4) {
+    if (Status s = db->Exec(kVersion4); !s.ok()) return s;
   }
   if (Status s = db->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s.ok())
     return s;

@@ -16,13 +16,15 @@
 // node_admin  node -> CORDON, DRAIN (with the replicas it held then) or
 //           REMOVED (its heartbeats are refused until it joins again).
 // join_tokens  one-use tokens of `dosctl node add`, for one node name.
+// keys      public keys allowed in (keys.h); uid/gid (version 4, NULL if
+//           none): the credentials a user key is bound to.
 #pragma once
 
 #include "common/store/db.h"
 
 namespace dos::meta {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Brings db up to kSchemaVersion, creating the root directory (inode 1,
 // 040755, uid 0, gid 0) with the first version. EIO for a database newer than

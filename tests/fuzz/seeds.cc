@@ -295,10 +295,14 @@ std::vector<std::vector<std::string>> Bases() {
   const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   b[kKeyInfo].push_back(Encode(KeyInfo{"admin", key, "admin", true, 1700000000000}));
   b[kKeyAddReq].push_back(Encode(KeyAddReq{"node-1", key, "node"}));
+  b[kKeyAddReq].push_back(Encode(KeyAddReq{"alice", key, "user", 1000, 100}));
   b[kKeyRevokeReq].push_back(Encode(KeyRevokeReq{"user.1"}));
   b[kKeySyncReq].push_back(Encode(KeySyncReq{~0ull}));
   b[kKeyListRep].push_back(
-      Encode(KeyListRep{7, true, {KeyInfo{"a", key, "user", false, 1}, KeyInfo{"b", key, "node", true, 2}}}));
+      Encode(KeyListRep{7,
+                        true,
+                        {KeyInfo{"a", key, "user", false, 1, 1000, 1000},
+                         KeyInfo{"b", key, "node", true, 2}}}));
   return b;
 }
 

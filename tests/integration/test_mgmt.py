@@ -5,6 +5,7 @@ to 4 over the module; the tests run in file order."""
 
 import hashlib
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -65,6 +66,40 @@ def test_net_ping_matrix(c):
     assert "node1" in human and "ms" in human
 
 
+def test_net_ping_with_a_hung_node_leaves_meta_free(c):
+    """A node that does not answer (SIGSTOP) costs `net ping` its 3 s
+    timeout, but meta goes on serving the file system meanwhile: the ping
+    waits on its own lane, not on meta's thread."""
+    pid = c.node_pids()["node3"]
+    d = c.mount / "during-ping"
+    os.mkdir(d)
+    result = {}
+
+    def ping():
+        result["out"] = c.dosctl("net", "ping")
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t = threading.Thread(target=ping)
+        t.start()
+        time.sleep(1.0)  # let the ping reach meta and wait on node3
+        done = 0
+        while t.is_alive():
+            fd = os.open(d / f"f{done}", os.O_WRONLY | os.O_CREAT, 0o644)  # meta only
+            os.close(fd)
+            done += 1
+        t.join()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # Held up behind the ping, at most the one create that waited would end
+    # while it ran; meta free, many do.
+    assert done >= 3, f"only {done} creates while net ping waited on a hung node"
+    out = result["out"]
+    assert out["rtt"]["node1"]["node2"] is not None
+    assert out["rtt"]["node3"]["node1"] is None, out
+    assert len(os.listdir(d)) == done
+
+
 def test_join_fourth_node_through_dos_up(c):
     write_file(c.mount / "before-join", rand_bytes(8 * MiB, 2))
     c.nodes = 4
@@ -118,6 +153,44 @@ def test_join_by_hand_with_token_and_metrics(c):
     if held == 0:
         assert r.returncode == 0, r.stderr
         assert "node9" not in nodes(c)
+
+
+def test_join_without_token_needs_a_registered_node_key(c):
+    """A join carries a token unless the joining dosd's own key is registered
+    with role node (the admin's consent); a key meta does not know is refused
+    at the handshake, even with a good token."""
+    meta = f"tcp://127.0.0.1:{c.base_port + 1}"
+    port = c.base_port + 11
+    server = ["--server-key", str(c.key("server"))]
+
+    def dosd(name, *extra):
+        args = [DOSD, "--name", name, "--listen", f"tcp://127.0.0.1:{port}",
+                "--data", c.root / name, "--join", meta, *extra]
+        return run(args, check=False, timeout=30)
+
+    # The cluster server key is no node key of the list: it needs a token.
+    p = dosd("node10", *server)
+    assert p.returncode != 0 and "needs a token" in p.stderr + p.stdout, p
+    stranger = c.root / "stranger-node.key"
+    run([DOSCTL, "key", "gen", stranger])
+    token = c.dosctl("node", "add", "node10")["token"]
+    p = dosd("node10", *server, "--key", str(stranger), "--token", token)
+    assert p.returncode != 0 and "authentication failed" in p.stderr + p.stdout, p
+    assert "node10" not in nodes(c)
+    # The registered node key joins with no token.
+    log = open(c.root / "node10.log", "w")
+    proc = subprocess.Popen([str(DOSD), "--name", "node10", "--listen", f"tcp://127.0.0.1:{port}",
+                             "--data", str(c.root / "node10"), "--join", meta,
+                             *c.dosd_key_args()], stdout=log, stderr=log)
+    try:
+        assert poll(lambda: nodes(c).get("node10", {}).get("state") == "UP", timeout=15), nodes(c)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    assert poll(lambda: nodes(c)["node10"]["state"] == "DOWN", timeout=40)
+    if nodes(c)["node10"]["chunks"] == 0:
+        c.dosctl_raw("node", "remove", "node10")
 
 
 def test_labels_spread_replicas_over_zones(c):

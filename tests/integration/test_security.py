@@ -16,7 +16,7 @@ import time
 import pytest
 
 import dosit
-from dosit import DOSCTL, DOSFS, poll, run, write_file, read_file
+from dosit import DOSCTL, DOSFS, expect_errno, poll, run, write_file, read_file
 
 zmq = pytest.importorskip("zmq", reason="python3-zmq is not installed (scripts/install-deps)")
 msgpack = pytest.importorskip("msgpack")
@@ -122,6 +122,25 @@ def chunk_stat(sock, rid):
     return msgpack.unpackb(sock.recv_multipart()[0], raw=False)["err"]
 
 
+def wait_nodes_accept(c, key):
+    """Waits (bounded) until every node serves key: nodes learn a new key
+    within one heartbeat."""
+    ctx = zmq.Context()
+    try:
+        for n in c.node_ls():
+            def accepted(addr=n["addr"]):
+                sock = c.secure_socket(ctx.socket(zmq.DEALER), key=key)
+                sock.setsockopt(zmq.LINGER, 0)
+                sock.connect(addr)
+                try:
+                    return chunk_stat(sock, 1) == errno.ENOENT
+                finally:
+                    sock.close()
+            assert poll(accepted, timeout=5), "a node never accepted the new key"
+    finally:
+        ctx.destroy(linger=0)
+
+
 def test_revoke_takes_effect(cluster3):
     """A registered user key works on every node within a heartbeat and
     through a mount; once revoked, meta refuses it at once and the nodes
@@ -212,3 +231,51 @@ def test_marker_visible_without_curve(cluster):
     c = cluster(nodes=2, insecure=True)
     captured = write_marker(c)
     assert MARKER in captured
+
+
+def test_key_bound_to_uid(cluster3):
+    """A user key bound to a uid (key add --uid) acts as that uid whatever
+    the client machine's caller is: files it makes are owned by it, and meta
+    refuses what Linux refuses that uid, even to root on the client."""
+    c = cluster3
+    key = new_key(c, "bound")
+    for bad in (["--gid", "5"], ["--uid", "5", "--role", "admin"]):
+        p, _ = ctl(c.conf, "key", "add", f"{key}.pub", "--name", "bad", *bad)
+        assert p.returncode != 0 and "EINVAL" in p.stderr, (bad, p.stderr)
+    c.dosctl_raw("key", "add", f"{key}.pub", "--role", "user", "--name", "bound",
+                 "--uid", "1000")
+    wait_nodes_accept(c, key)
+    keys = {k["name"]: k for k in c.dosctl("key", "ls")["keys"]}
+    assert (keys["bound"]["uid"], keys["bound"]["gid"]) == (1000, 1000)
+    assert (keys["user"]["uid"], keys["user"]["gid"]) == (None, None)  # unbound: as before
+    assert "1000" in c.dosctl_raw("key", "ls").stdout
+    d = c.mount / "uid_binding"
+    os.mkdir(d)
+    os.chmod(d, 0o777)
+    write_file(d / "roots", b"root's file\n", mode=0o600)  # unbound key: root stays root
+    os.mkdir(d / "closed", 0o755)
+    assert os.stat(d / "roots").st_uid == 0
+    m = c.second_mount(opts=f"key={key}")
+    try:
+        b = m / "uid_binding"
+        write_file(b / "mine", b"made by root through the bound mount\n")
+        os.mkdir(b / "mydir")
+        os.symlink("mine", b / "link")
+        for name in ("mine", "mydir", "link"):
+            st = os.lstat(d / name)  # as the other mount sees it
+            assert (st.st_uid, st.st_gid) == (1000, 1000), (name, st)
+        assert os.stat(b / "mine").st_uid == 1000
+        # The owner's rights work; root's do not.
+        os.chmod(b / "mine", 0o640)
+        expect_errno(errno.EPERM, os.chmod, b / "roots", 0o666)
+        expect_errno(errno.EPERM, os.chown, b / "mine", 0, 0)
+        expect_errno(errno.EPERM, os.chown, b / "roots", 1000, 1000)
+        expect_errno(errno.EACCES, os.open, b / "roots", os.O_RDONLY)
+        expect_errno(errno.EACCES, os.open, b / "closed" / "x", os.O_WRONLY | os.O_CREAT, 0o644)
+        expect_errno(errno.EACCES, os.truncate, b / "roots", 0)
+        assert not os.path.exists(d / "closed" / "x")
+        assert os.stat(d / "roots").st_mode & 0o777 == 0o600
+        assert read_file(d / "roots") == b"root's file\n"
+        assert read_file(b / "mine") == b"made by root through the bound mount\n"
+    finally:
+        c.unmount_second(m)

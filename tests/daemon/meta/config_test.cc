@@ -120,14 +120,19 @@ TEST_F(AdminTest, RemoveRefusesTheOnlyCopyAndJoinNeedsAToken) {
   hb.name = "c";
   hb.addr = "tcp://127.0.0.1:13";
   EXPECT_EQ(members_->Heartbeat(hb).err(), EPERM);
-  EXPECT_EQ(members_->Join({"c", hb.addr, "forged"}).err(), EACCES);
+  EXPECT_EQ(members_->Join({"c", hb.addr, "forged"}, false).err(), EACCES);
   auto token = members_->NewToken("d");
   ASSERT_TRUE(token.ok());
-  EXPECT_EQ(members_->Join({"c", hb.addr, *token}).err(), EACCES);  // made for d
+  EXPECT_EQ(members_->Join({"c", hb.addr, *token}, false).err(), EACCES);  // made for d
   token = members_->NewToken("c");
-  ASSERT_TRUE(members_->Join({"c", hb.addr, *token}).ok());
-  EXPECT_EQ(members_->Join({"c", hb.addr, *token}).err(), EACCES);  // used once
+  ASSERT_TRUE(members_->Join({"c", hb.addr, *token}, false).ok());
+  EXPECT_EQ(members_->Join({"c", hb.addr, *token}, false).err(), EACCES);  // used once
   EXPECT_TRUE(members_->Heartbeat(hb).ok());
+  // No token: only from a registered node key; a wrong token is wrong for it too.
+  EXPECT_EQ(members_->Join({"e", "tcp://127.0.0.1:14", ""}, false).err(), EACCES);
+  EXPECT_EQ(members_->Join({"e", "tcp://127.0.0.1:14", "forged"}, true).err(), EACCES);
+  ASSERT_TRUE(members_->Join({"e", "tcp://127.0.0.1:14", ""}, true).ok());
+  EXPECT_EQ(members_->Join({"c", "tcp://127.0.0.1:15", ""}, true).err(), EEXIST);  // c is UP
 }
 
 TEST(DrainPlanTest, DrainingReplicaIsMovedThenDropped) {

@@ -142,6 +142,36 @@ TEST_F(MetaTest, OrphanLivesUntilLastRelease) {
   EXPECT_TRUE(ns_->Release(f.ino, 8).ok());  // unknown handle: ignored
 }
 
+TEST_F(MetaTest, OpenHandleLimitPerClient) {
+  ns_->set_max_open_per_client(3);
+  proto::Attr f = Mknod(kRootIno, "f");
+  proto::Attr g = Mknod(kRootIno, "g");
+  proto::OpenRep o;
+  ASSERT_TRUE(ns_->Open({f.ino, 7, 0}, &o).ok());
+  ASSERT_TRUE(ns_->Open({f.ino, 7, 0}, &o).ok());
+  ASSERT_TRUE(ns_->Open({g.ino, 7, 0}, &o).ok());
+  EXPECT_EQ(ns_->OpenHandles(7), 3u);
+  EXPECT_EQ(ns_->Open({g.ino, 7, 0}, &o).err(), EMFILE);
+  EXPECT_EQ(ns_->Open({f.ino, 7, 0}, &o).err(), EMFILE);
+  EXPECT_EQ(ns_->Open({999, 7, 0}, &o).err(), ENOENT);  // the inode is checked first
+  proto::CreateReq c{kRootIno, "h", 0644, 0, 0, 7, 0};
+  EXPECT_EQ(ns_->Create(c, &o).err(), EMFILE);
+  EXPECT_EQ(LookupErr(kRootIno, "h"), ENOENT);  // a refused create makes nothing
+  c.client = 8;
+  ASSERT_TRUE(ns_->Create(c, &o).ok());
+  ASSERT_TRUE(ns_->Release(o.attr.ino, 8).ok());
+  ASSERT_TRUE(ns_->Open({g.ino, 8, 0}, &o).ok());  // another client: its own count
+  ASSERT_TRUE(ns_->Release(f.ino, 7).ok());
+  EXPECT_TRUE(ns_->Release(f.ino, 9).ok());  // unknown handle: no credit
+  EXPECT_EQ(ns_->OpenHandles(7), 2u);
+  ASSERT_TRUE(ns_->Open({g.ino, 7, 0}, &o).ok());
+  EXPECT_EQ(ns_->Open({g.ino, 7, 0}, &o).err(), EMFILE);
+  for (uint64_t ino : {f.ino, g.ino, g.ino}) ASSERT_TRUE(ns_->Release(ino, 7).ok());
+  EXPECT_EQ(ns_->OpenHandles(7), 0u);
+  ns_->set_max_open_per_client(0);  // no limit
+  for (int i = 0; i < 10; i++) ASSERT_TRUE(ns_->Open({f.ino, 7, 0}, &o).ok());
+}
+
 TEST_F(MetaTest, OrphansPurgedAtStart) {
   proto::Attr f = Mknod(kRootIno, "f");
   proto::OpenRep o;
