@@ -106,3 +106,45 @@ def test_many_files_written_at_once(wd):
             os.close(fd)
     for p, d in datas.items():
         assert read_file(p) == d, p
+
+
+def test_cross_traffic_keeps_every_replica(wd, cluster3):
+    """Eight files written at once, 1 MiB at a time (up to 16 writes of each
+    in flight), their chains headed by different nodes: nodes forward to
+    each other at full load. No forward may time out for want of a thread
+    (that would drop a replica and bump the chunk's version): afterwards
+    every chunk keeps all its replicas at its first version, and every byte
+    is there."""
+    import threading
+    size = 12 * MiB
+    datas = {wd / ("x%d" % i): rand_bytes(size, 200 + i) for i in range(8)}
+    errors = []
+
+    def writer(p, d):
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                for off in range(0, size, MiB):
+                    os.pwrite(fd, d[off:off + MiB], off)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=item) for item in datas.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    heads, widths = set(), set()
+    for p, d in datas.items():
+        for ch in cluster3.fs_stat(p)["chunks"]:
+            assert ch["version"] == 1, ("a replica was dropped during the writes", p, ch)
+            assert ch["state"] == "ok", (p, ch)
+            widths.add(len(set(ch["replicas"])))
+            heads.add(ch["replicas"][0])
+        assert read_file(p) == d, p
+    assert len(widths) == 1 and widths.pop() >= 2   # every chunk as wide as placed
+    assert len(heads) >= 2, heads   # the chains really crossed
