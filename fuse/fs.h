@@ -7,6 +7,8 @@
 #include <fuse_lowlevel.h>
 
 #include <exception>
+#include <mutex>
+#include <string>
 #include <optional>
 #include <utility>
 
@@ -28,6 +30,8 @@ struct Fs {
   std::optional<WorkPool> writers;
   FileTable files;
   bool verbose = false;  // foreground or debug: log unexpected errors
+  std::string mountpoint;           // as given on the command line
+  std::once_flag readahead_once;    // see TuneReadahead
 };
 
 inline Fs& Get(fuse_req_t req) { return *static_cast<Fs*>(fuse_req_userdata(req)); }
@@ -51,6 +55,14 @@ Status Guard(F&& f) {
 // Errors on the data path (ETIMEDOUT from a dead node, EPROTO, ENOENT of a
 // chunk) reach the application as EIO; ENOSPC, EDQUOT, EIO stay.
 Status DataError(const Status& s);
+
+// Sets the kernel's readahead of this mount to kReadaheadKb (the kernel
+// starts FUSE mounts at 128 KiB, and the INIT reply can only lower it):
+// sequential reads then go out as 1 MiB requests, several at once. Done
+// once, at the first open (INIT is answered by then); needs root, and a
+// failure is only logged.
+inline constexpr int kReadaheadKb = 4096;
+void TuneReadahead(Fs& fs);
 
 // Nanoseconds since the epoch, now.
 int64_t NowNs();

@@ -159,6 +159,7 @@ Status ProbeMeta(const ClientConf& conf) {
 int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf& conf) {
   Fs fs;
   fs.verbose = opts.foreground || opts.debug;
+  fs.mountpoint = opts.mountpoint;
   fuse_session* se = fuse_session_new(args, &Ops(), sizeof(fuse_lowlevel_ops), &fs);
   if (!se) return 1;
   int ret = 1;

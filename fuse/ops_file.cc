@@ -122,6 +122,7 @@ void ReplyOpen(fuse_req_t req, Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
 
 void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   Fs& fs = Get(req);
+  std::call_once(fs.readahead_once, [&fs] { TuneReadahead(fs); });
   proto::Attr attr;
   Status s = Guard([&] { return DoCreate(fs, req, parent, name, mode, fi->flags, &attr); });
   if (!s.ok()) return ReplyStatus(req, "create", parent, s);
@@ -135,6 +136,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
 
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Fs& fs = Get(req);
+  std::call_once(fs.readahead_once, [&fs] { TuneReadahead(fs); });
   proto::Attr attr;
   Status s = Guard([&] { return DoOpen(fs, ino, fi->flags, &attr); });
   if (!s.ok()) return ReplyStatus(req, "open", ino, s);

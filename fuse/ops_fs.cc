@@ -1,7 +1,13 @@
 // init, statfs.
 #include <sys/statvfs.h>
 
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 #include "fuse/ops.h"
 #include "fuse/reply.h"
@@ -34,6 +40,27 @@ void Init(void* userdata, fuse_conn_info* conn) {
   // this version. libfuse turns some of these on by default.
   conn->want &= ~(FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_WRITEBACK_CACHE |
                   FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+}
+
+void TuneReadahead(Fs& fs) {
+  // The mount's device (major:minor) names its backing device info in sysfs;
+  // mountinfo gives it without a request to this very process.
+  char real[PATH_MAX];
+  if (!realpath(fs.mountpoint.c_str(), real)) return;
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line, dev;
+  while (std::getline(info, line)) {
+    std::istringstream f(line);
+    std::string id, parent, majmin, root, point;
+    if (f >> id >> parent >> majmin >> root >> point && point == real) dev = majmin;  // last wins
+  }
+  if (dev.empty()) return;
+  std::ofstream ra("/sys/class/bdi/" + dev + "/read_ahead_kb");
+  ra << kReadaheadKb << "\n";
+  ra.flush();
+  if (!ra && fs.verbose)
+    std::fprintf(stderr, "dosfs: could not set the readahead of %s (bdi %s) to %d KiB\n",
+                 fs.mountpoint.c_str(), dev.c_str(), kReadaheadKb);
 }
 
 void Statfs(fuse_req_t req, fuse_ino_t ino) {
