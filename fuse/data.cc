@@ -76,8 +76,6 @@ bool NodeFailure(const Status& s) {
   }
 }
 
-// One chain write of c. *missed gets the nodes that did not take it: the
-// head when it failed, and those the chain reported (see ChunkWriteRep).
 // The data frame of a write: a view of owner's bytes handed to ZeroMQ
 // without a copy (owner lives until ZeroMQ is done with it), or a copy.
 zmq::message_t DataFrame(std::string_view piece, const std::shared_ptr<const std::string>& owner) {
@@ -88,6 +86,8 @@ zmq::message_t DataFrame(std::string_view piece, const std::shared_ptr<const std
       [](void*, void* hint) { delete static_cast<Hold*>(hint); }, new Hold(owner));
 }
 
+// One chain write of c. *missed gets the nodes that did not take it: the
+// head when it failed, and those the chain reported (see ChunkWriteRep).
 Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::string_view data,
                   const std::shared_ptr<const std::string>& owner,
                   std::vector<std::string>* missed) {

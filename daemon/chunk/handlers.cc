@@ -56,7 +56,8 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
     zmq::message_t shared;
     if (in.data) shared.copy(*in.data);
     next_node = Peer(req.chain[0]);
-    const proto::Op op = next.chain.empty() ? proto::Op::kChunkForwardLast : proto::Op::kChunkForward;
+    const proto::Op op =
+        next.chain.empty() ? proto::Op::kChunkForwardLast : proto::Op::kChunkForward;
     fwd = next_node->Send(op, proto::Encode(next), std::move(shared),
                           ForwardTimeout(in.env.timeout_ms));
   }
