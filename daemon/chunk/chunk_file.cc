@@ -186,9 +186,35 @@ struct Span {
   std::string_view data;
 };
 
+// The CRC of block b [bs, be), whose length the write does not change and
+// whose bytes it partly overwrites: the stored CRC patched with the change
+// of the overwritten bytes (Crc32cPatch), so only those old bytes are read
+// into buf, not the whole block (that pread was a fifth of a node's CPU
+// under 4 KiB random writes). The rest of the block is neither read nor
+// checked here. A corruption there is not blessed: the new CRC derives from
+// the stored one, still mismatches the bad bytes, and the next read or
+// scrub reports it. A corruption inside the overwritten range makes the new
+// CRC mismatch the (now good) data, reported the same way: conservative,
+// never silent.
+Status PatchedBlockCrc(const ChunkFiles& f, const Span& w, uint64_t bs, uint64_t be,
+                       uint32_t old_crc, std::string* buf, uint32_t* crc) {
+  const uint64_t from = std::max(bs, w.off), to = std::min(be, w.end);
+  buf->resize(to - from);
+  size_t got = 0;
+  if (Status s = PreadAll(f.data.get(), buf->data(), buf->size(), from, f.name, &got); !s.ok())
+    return s;
+  if (got != buf->size())
+    return Status::Err(EIO, f.name + ": short read in block " + std::to_string(bs / kBs));
+  *crc = Crc32cPatch(old_crc, be - bs, from - bs, buf->data(), w.data.data() + (from - w.off),
+                     to - from);
+  return Status::Ok();
+}
+
 // The CRC of block b after the write. A block the data covers whole is
-// summed from the data, one of only new zeros from ZeroCrc; any other is
-// merged in buf from its checked old bytes, zeros and the data.
+// summed from the data, one of only new zeros from ZeroCrc; one the data
+// partly overwrites without changing its length is patched
+// (PatchedBlockCrc); any other (its length changes) is merged in buf from its
+// checked old bytes, zeros and the data.
 Status NewBlockCrc(const ChunkFiles& f, const Span& w, uint64_t b, uint32_t old_crc,
                    std::string* buf, uint32_t* crc) {
   const uint64_t bs = b * kBs, be = std::min(bs + kBs, w.new_len);
@@ -197,6 +223,9 @@ Status NewBlockCrc(const ChunkFiles& f, const Span& w, uint64_t b, uint32_t old_
     *crc = Crc32c(w.data.data() + (bs - w.off), be - bs);
     return Status::Ok();
   }
+  // be <= old_len: the block held all of [bs, be) before, so its old and new
+  // lengths are equal.
+  if (!untouched && be <= w.old_len) return PatchedBlockCrc(f, w, bs, be, old_crc, buf, crc);
   if (bs >= w.old_len && untouched) {
     *crc = ZeroCrc(be - bs);
     return Status::Ok();
