@@ -50,7 +50,8 @@ Status OpenChunk(const std::string& data_path, const std::string& crc_path, Open
                  uint64_t version, ChunkFiles* f);
 
 // Writes data at off (data may be empty) and makes the chunk at least
-// min_len bytes long; updates the CRC of every block whose bytes changed.
+// min_len bytes long; updates the CRC of every block whose bytes changed
+// and of no other (a block the write neither touches nor grows is not read).
 // A block it partly overwrites and whose length stays the same gets its
 // stored CRC patched with the change of the overwritten bytes, which are
 // the only old bytes read: its other bytes are not checked now, and a

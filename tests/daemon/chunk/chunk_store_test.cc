@@ -1,5 +1,6 @@
 // ChunkStore on a real temporary folder.
 #include "daemon/chunk/chunk_store.h"
+#include "daemon/chunk/chunk_file.h"
 #include "daemon/chunk/scrub.h"
 
 #include <fcntl.h>
@@ -143,8 +144,9 @@ TEST_F(ChunkStoreTest, CorruptionIsEio) {
 }
 
 // Partial writes inside a chunk's existing bytes patch the stored CRC
-// instead of re-summing the block: every block must still read back (Read
-// checks each CRC) and match a model, the short last block included.
+// instead of re-summing the block (a few grow the chunk instead): every
+// block must still read back (Read checks each CRC) and match a model, the
+// short last block included.
 TEST_F(ChunkStoreTest, PartialOverwritesMatchAModel) {
   std::string model = Pattern(5 * kBs + 1234, 30);  // a short last block
   ASSERT_TRUE(store_->Write(31, 1, 0, model).ok());
@@ -153,8 +155,10 @@ TEST_F(ChunkStoreTest, PartialOverwritesMatchAModel) {
     size_t len = i % 4 == 0 ? 4096 : 1 + rng() % (i % 3 == 0 ? 2 * kBs : 300);
     len = std::min(len, model.size() - 1);
     uint64_t off = rng() % (model.size() - len + 1);
+    if (i % 37 == 36) off = model.size() - len / 2;  // now and then, grow the chunk
     std::string d = Pattern(len, 1000 + i);
     ASSERT_TRUE(store_->Write(31, 1, off, d).ok()) << off << "+" << len;
+    if (model.size() < off + len) model.resize(off + len, '\0');
     model.replace(off, len, d);
     if (i % 50 == 49) {
       ASSERT_EQ(MustRead(31, 0, static_cast<uint32_t>(model.size())), model);
@@ -212,6 +216,36 @@ TEST_F(ChunkStoreTest, CorruptionInsideAPartialWriteIsStillReported) {
   FlipOnDisk(store_.get(), 50, kBs + 299);  // in the short last block
   ASSERT_TRUE(store_->Write(50, 1, kBs + 200, Pattern(100, 52)).ok());
   EXPECT_EQ(store_->Read(50, kBs, kBs).err(), EIO);
+}
+
+// A write reads no block it does not change: a bad byte in a later block
+// does not fail it, and that block still reads as EIO.
+TEST_F(ChunkStoreTest, CorruptionInALaterBlockIsNotBlessed) {
+  const std::string d = Pattern(4 * kBs + 10, 70);
+  ASSERT_TRUE(store_->Write(70, 1, 0, d).ok());
+  FlipOnDisk(store_.get(), 70, 3 * kBs + 5);
+  ASSERT_TRUE(store_->Write(70, 1, 100, Pattern(4096, 71)).ok());
+  ASSERT_TRUE(store_->Write(70, 1, kBs, Pattern(kBs, 72)).ok());
+  EXPECT_EQ(store_->Read(70, 3 * kBs, kBs).err(), EIO);
+  EXPECT_EQ(MustRead(70, 2 * kBs, kBs), d.substr(2 * kBs, kBs));
+  EXPECT_EQ(MustRead(70, 4 * kBs, kBs), d.substr(4 * kBs));
+}
+
+// ApplyWrite with data and a min_len past the chunk's end: the blocks
+// between the data and the growth keep their CRC without being read.
+TEST_F(ChunkStoreTest, WriteAndGrowLeavesTheBlocksBetween) {
+  std::string d = Pattern(3 * kBs + 10, 80);
+  ASSERT_TRUE(store_->Write(80, 1, 0, d).ok());
+  FlipOnDisk(store_.get(), 80, kBs + 1);  // in a block between: not read, still bad
+  ChunkFiles f;
+  f.name = "chunk 80";
+  ASSERT_TRUE(OpenChunk(store_->ChunkPath(80), store_->CrcPath(80), OpenMode::kWrite, 1, &f).ok());
+  ASSERT_TRUE(ApplyWrite(&f, 5, "hello", 5 * kBs + 3).ok());
+  d.replace(5, 5, "hello");
+  d.resize(5 * kBs + 3, '\0');
+  EXPECT_EQ(MustRead(80, 0, kBs), d.substr(0, kBs));
+  EXPECT_EQ(store_->Read(80, kBs, kBs).err(), EIO);
+  EXPECT_EQ(MustRead(80, 2 * kBs, 4 * kBs), d.substr(2 * kBs));
 }
 
 // A write that changes a block's length still reads the old block whole and
