@@ -88,13 +88,14 @@ zmq::message_t DataFrame(std::string_view piece, const std::shared_ptr<const std
 
 // One chain write of c. *missed gets the nodes that did not take it: the
 // head when it failed, and those the chain reported (see ChunkWriteRep).
-Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, uint64_t offset, std::string_view data,
-                  const std::shared_ptr<const std::string>& owner,
+Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, const std::vector<proto::Extent>& extents,
+                  std::string_view data, const std::shared_ptr<const std::string>& owner,
                   std::vector<std::string>* missed) {
   proto::ChunkWriteReq req;
   req.id = c.id;
   req.version = c.version;
-  req.offset = offset;
+  req.offset = extents.front().offset;
+  if (extents.size() > 1) req.extents = extents;
   // Any replica may head the chain; a suspect one does not.
   std::vector<proto::Replica> order = fs.cluster->Ordered(c.replicas);
   if (order.empty()) return Status::Err(EIO, "chunk has no replica");
@@ -148,28 +149,32 @@ std::vector<std::string> SuspectNodes(Fs& fs, const proto::ChunkInfo& c) {
   return out;
 }
 
-// Writes one piece. A replica that misses the write is reported to meta,
-// which drops it and bumps the version; the piece is then written again, at
+// Writes extents of chunk index (their bytes back to back in data, see
+// proto::Extent). A replica that misses the write is reported to meta,
+// which drops it and bumps the version; the write is then sent again, at
 // the new version, to the replicas left (a late copy of the old write is
 // refused by them with ESTALE). At most 2+R attempts.
-Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data,
-                  const std::shared_ptr<const std::string>& owner) {
+Status WriteExtents(Fs& fs, FileState& st, uint64_t index,
+                    const std::vector<proto::Extent>& extents, std::string_view data,
+                    const std::shared_ptr<const std::string>& owner) {
+  uint64_t end = 0;
+  for (const proto::Extent& e : extents) end = std::max(end, e.offset + e.length);
   Status s;
   std::optional<proto::ChunkInfo> c;
   size_t limit = 0;
   for (size_t attempt = 0;; ++attempt) {
     if (!c) {
-      auto r = ChunkForWrite(fs, st, p.index);
+      auto r = ChunkForWrite(fs, st, index);
       if (!r.ok()) return r.status();
       c = *r;
       if (limit == 0) limit = 2 + c->replicas.size();
     }
     if (auto sus = SuspectNodes(fs, *c); !sus.empty()) (void)ReportFailed(fs, st, sus, &*c);
     std::vector<std::string> missed;
-    s = WriteChunk(fs, *c, p.offset, data, owner, &missed);
+    s = WriteChunk(fs, *c, extents, data, owner, &missed);
     const bool dropped = !missed.empty() && ReportFailed(fs, st, missed, &*c);
     if (s.ok() && !dropped) {
-      st.Wrote(*c, p.index * st.chunk_size() + p.offset + data.size(), NowNs());
+      st.Wrote(*c, index * st.chunk_size() + end, NowNs());
       return s;
     }
     if (attempt + 1 >= limit) return s.ok() ? Status::Err(EIO, "replicas keep failing") : s;
@@ -177,7 +182,7 @@ Status WritePiece(Fs& fs, FileState& st, const Piece& p, std::string_view data,
     if (s.err() == ENOSPC || s.err() == EDQUOT) return s;
     // Stale layout (ESTALE: a newer version exists) or a failure meta would
     // not act on: ask meta again. It leaves out replicas on dead nodes.
-    st.ForgetChunk(p.index);
+    st.ForgetChunk(index);
     c.reset();
   }
 }
@@ -285,7 +290,8 @@ Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data,
   std::vector<std::function<Status()>> tasks;
   for (const Piece& p : pieces)
     tasks.push_back([&fs, &st, p, data, &owner] {
-      return WritePiece(fs, st, p, data.substr(p.pos, p.len), owner);
+      std::vector<proto::Extent> one{{p.offset, static_cast<uint32_t>(p.len)}};
+      return WriteExtents(fs, st, p.index, one, data.substr(p.pos, p.len), owner);
     });
   if (tasks.empty()) return Status::Ok();
   return DataError(RunAll(tasks));
@@ -372,15 +378,54 @@ Status CommitPending(Fs& fs, FileState& st) {
   return Status::Ok();
 }
 
+namespace {
+
+// Bytes of queued writes sent in one chunk write: small writes are joined
+// (one copy, far fewer messages); a write of 1 MiB goes alone, uncopied.
+constexpr uint64_t kMaxBatchBytes = 1 << 20;
+
+// Sends a batch TakeBatch made: one write as WriteData sends it; several
+// (all in one chunk, none overlapping) sorted, the adjacent ones joined, as
+// one chunk write with extents.
+Status SendBatch(Fs& fs, FileState& st, std::vector<FileState::QueuedWrite>& batch) {
+  if (batch.size() == 1) return WriteData(fs, st, batch[0].off, *batch[0].data, batch[0].data);
+  std::sort(batch.begin(), batch.end(),
+            [](const auto& a, const auto& b) { return a.off < b.off; });
+  const uint64_t cs = st.chunk_size();
+  const uint64_t index = batch[0].off / cs;
+  auto joined = std::make_shared<std::string>();
+  std::vector<proto::Extent> extents;
+  for (const FileState::QueuedWrite& w : batch) {
+    const uint64_t at = w.off - index * cs;
+    if (!extents.empty() && extents.back().offset + extents.back().length == at)
+      extents.back().length += static_cast<uint32_t>(w.data->size());
+    else
+      extents.push_back({at, static_cast<uint32_t>(w.data->size())});
+    joined->append(*w.data);
+  }
+  return DataError(WriteExtents(fs, st, index, extents, *joined, joined));
+}
+
+// A sender's job: batches of st's queued writes while there are any (see
+// TakeBatch: with enough senders out already, a job ends at once and one
+// of them sends its write).
+void SendQueued(Fs& fs, FileState& st) {
+  for (bool sent = false;; sent = true) {
+    std::vector<FileState::QueuedWrite> batch = st.TakeBatch(kMaxBatchBytes, sent);
+    if (batch.empty()) return;
+    Status s = Guard([&] { return SendBatch(fs, st, batch); });
+    for (const FileState::QueuedWrite& w : batch) st.EndWrite(w.ticket, s);
+  }
+}
+
+}  // namespace
+
 Status QueueWrite(Fs& fs, const std::shared_ptr<FileState>& st, uint64_t off,
                   std::string_view data) {
   Result<uint64_t> ticket = st->BeginWrite(off, data.size());
   if (!ticket.ok()) return ticket.status();
-  auto copy = std::make_shared<const std::string>(data);
-  fs.writers->Submit([&fs, st, off, copy, t = *ticket] {
-    Status s = Guard([&] { return WriteData(fs, *st, off, *copy, copy); });
-    st->EndWrite(t, s);
-  });
+  st->Queue({*ticket, off, std::make_shared<const std::string>(data)});
+  fs.writers->Submit([&fs, st] { SendQueued(fs, *st); });
   return Status::Ok();
 }
 

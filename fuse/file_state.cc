@@ -104,7 +104,9 @@ Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len) {
   const uint64_t end = off + len;
   writes_cv_.wait(lock, [&] {
     if (!write_error_.ok()) return true;
+    if (in_flight_.empty()) return true;
     if (in_flight_.size() >= kMaxWritesInFlight) return false;
+    if (in_flight_bytes_ + len > kMaxBytesInFlight) return false;
     for (const auto& [t, r] : in_flight_)
       if (r.first < end && off < r.second) return false;
     return true;
@@ -112,16 +114,60 @@ Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len) {
   if (!write_error_.ok()) return std::exchange(write_error_, Status::Ok());
   uint64_t ticket = next_ticket_++;
   in_flight_[ticket] = {off, end};
+  in_flight_bytes_ += len;
   return ticket;
 }
 
 void FileState::EndWrite(uint64_t ticket, const Status& s) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    in_flight_.erase(ticket);
+    auto it = in_flight_.find(ticket);
+    if (it != in_flight_.end()) {
+      in_flight_bytes_ -= it->second.second - it->second.first;
+      in_flight_.erase(it);
+    }
     if (!s.ok() && write_error_.ok()) write_error_ = s;
   }
   writes_cv_.notify_all();
+}
+
+void FileState::Queue(QueuedWrite w) {
+  std::lock_guard<std::mutex> lock(mu_);
+  queued_bytes_ += w.data->size();
+  queued_.push_back(std::move(w));
+}
+
+std::vector<FileState::QueuedWrite> FileState::TakeBatch(uint64_t max_bytes, bool sent_one) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sent_one) --senders_;
+  std::vector<QueuedWrite> out;
+  if (queued_.empty() || senders_ >= kMaxSenders) return out;
+  if (senders_ > 0 && queued_bytes_ < max_bytes) return out;
+  ++senders_;
+  out.push_back(std::move(queued_.front()));
+  queued_.pop_front();
+  queued_bytes_ -= out[0].data->size();
+  const uint64_t cs = chunk_size_;
+  auto chunk_of = [cs](const QueuedWrite& w, uint64_t* index) {
+    uint64_t len = w.data->size();
+    *index = w.off / cs;
+    return len > 0 && (w.off + len - 1) / cs == *index;  // within one chunk
+  };
+  uint64_t index = 0;
+  if (!chunk_of(out[0], &index)) return out;
+  uint64_t bytes = out[0].data->size();
+  for (auto it = queued_.begin(); it != queued_.end();) {
+    uint64_t other = 0;
+    if (chunk_of(*it, &other) && other == index && bytes + it->data->size() <= max_bytes) {
+      bytes += it->data->size();
+      queued_bytes_ -= it->data->size();
+      out.push_back(std::move(*it));
+      it = queued_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
 }
 
 Status FileState::WaitWrites(bool take_error) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/proto/messages.h"
@@ -67,12 +68,33 @@ class FileState {
 
   // Write-behind: a write is registered here before it is queued and ended
   // by the worker that sent it. BeginWrite waits until [off, off+len)
-  // overlaps no write in flight (so overlapping writes land in order) and
-  // fewer than kMaxWritesInFlight are out; it returns, and clears, the error
-  // an earlier background write left, or a ticket for EndWrite.
-  static constexpr size_t kMaxWritesInFlight = 16;
+  // overlaps no write in flight (so overlapping writes land in order, and
+  // the writes in flight can be sent in any order) and fewer than
+  // kMaxWritesInFlight writes and kMaxBytesInFlight bytes are out (one write
+  // may always go); it returns, and clears, the error an earlier background
+  // write left, or a ticket for EndWrite.
+  static constexpr size_t kMaxWritesInFlight = 64;
+  static constexpr uint64_t kMaxBytesInFlight = 16 << 20;
   Result<uint64_t> BeginWrite(uint64_t off, uint64_t len);
   void EndWrite(uint64_t ticket, const Status& s);
+
+  // A write registered with BeginWrite, waiting for a sender.
+  struct QueuedWrite {
+    uint64_t ticket = 0;
+    uint64_t off = 0;
+    std::shared_ptr<const std::string> data;
+  };
+  void Queue(QueuedWrite w);
+  // For a sender: takes the oldest queued write and, unless it crosses a
+  // chunk boundary, the other queued writes within its chunk, up to
+  // max_bytes in all (the oldest goes whatever its size). One batch of a
+  // file is out at a time unless max_bytes are queued (then up to
+  // kMaxSenders), so that small writes queue up and go together: empty when
+  // nothing is queued or enough batches are out. A sender that got a batch
+  // calls again with sent_one when it is sent (and ended), and goes on
+  // while it gets one.
+  static constexpr int kMaxSenders = 16;
+  std::vector<QueuedWrite> TakeBatch(uint64_t max_bytes, bool sent_one);
   // Waits until no write is in flight. With take_error, returns and clears
   // the first error of a background write (flush, fsync); else Ok.
   Status WaitWrites(bool take_error);
@@ -95,6 +117,10 @@ class FileState {
   bool posix_locked_ = false;
   std::condition_variable writes_cv_;  // signalled by EndWrite
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> in_flight_;  // ticket -> [off, end)
+  uint64_t in_flight_bytes_ = 0;
+  std::deque<QueuedWrite> queued_;  // registered, not yet taken by a sender
+  uint64_t queued_bytes_ = 0;
+  int senders_ = 0;  // batches out (see TakeBatch)
   uint64_t next_ticket_ = 1;
   Status write_error_;  // first error of a background write not yet reported
 

@@ -20,6 +20,7 @@ namespace {
 Status Opened(Fs& fs, proto::OpenRep& rep, proto::Attr* attr) {
   auto st = fs.files.Open(rep.attr.ino);
   st->Opened(rep.attr, rep.chunk_size);
+  for (const proto::ChunkInfo& c : rep.chunks) st->CacheChunk(c);
   st->Merge(&rep.attr);
   *attr = rep.attr;
   return Status::Ok();

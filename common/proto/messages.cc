@@ -149,6 +149,10 @@ Status ChunkWriteReq::Valid() const {
     if (addr.rfind("tcp://", 0) != 0 || addr.size() > kMaxAddr)
       return Status::Err(EINVAL, "chain address is not a tcp:// endpoint");
   if (offset > kMaxChunkSize) return Status::Err(EFBIG, "chunk offset past the largest chunk");
+  if (extents.size() > kMaxExtents) return Status::Err(EINVAL, "too many extents in one write");
+  for (const Extent& e : extents)
+    if (e.offset > kMaxChunkSize || e.length > kMaxChunkSize - e.offset)
+      return Status::Err(EFBIG, "extent past the largest chunk");
   return Status::Ok();
 }
 Status ChunkReadReq::Valid() const {

@@ -374,10 +374,14 @@ struct OpenReq {
   Status Valid() const;
   MSGPACK_DEFINE_MAP(ino, client, flags)
 };
+// The reply carries the chunks among the first kOpenChunks of the file that
+// exist, as ChunkListRep has them: a small file is read without a kChunkList.
+inline constexpr uint32_t kOpenChunks = 16;
 struct OpenRep {
   Attr attr;
   uint64_t chunk_size = kDefaultChunkSize;
-  MSGPACK_DEFINE_MAP(attr, chunk_size)
+  std::vector<ChunkInfo> chunks;
+  MSGPACK_DEFINE_MAP(attr, chunk_size, chunks)
 };
 // Client -> meta: mknod of a regular file and an open of it in one call
 // (open(2) with O_CREAT of a name the kernel found missing). Errors as
@@ -562,13 +566,22 @@ struct ChunkBadReq {
 // when this node could not write. ESTALE, and nothing written, when this
 // node or a later one holds a newer version of the chunk: the caller's
 // layout is old.
+// A batch: with extents, the data frame holds their bytes back to back, each
+// written at its own offset (the extents do not overlap; offset is unused).
+struct Extent {
+  uint64_t offset = 0;  // within the chunk
+  uint32_t length = 0;
+  MSGPACK_DEFINE_ARRAY(offset, length)
+};
+inline constexpr size_t kMaxExtents = 1024;  // per ChunkWriteReq
 struct ChunkWriteReq {
   uint64_t id = 0;
   uint64_t version = 1;
   uint64_t offset = 0;
   std::vector<std::string> chain;  // endpoints still to write, in order
+  std::vector<Extent> extents;     // empty: the whole data frame at offset
   Status Valid() const;
-  MSGPACK_DEFINE_MAP(id, version, offset, chain)
+  MSGPACK_DEFINE_MAP(id, version, offset, chain, extents)
 };
 // One replica of a chain that did not take a write: its endpoint and errno.
 struct FailedReplica {

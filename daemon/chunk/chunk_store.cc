@@ -82,10 +82,15 @@ Status ChunkStore::OpenForUpdate(uint64_t id, uint64_t version, ChunkFiles* f) {
 }
 
 Status ChunkStore::Write(uint64_t id, uint64_t version, uint64_t offset, std::string_view data) {
+  return Write(id, version, {Piece{offset, data}});
+}
+
+Status ChunkStore::Write(uint64_t id, uint64_t version, const std::vector<Piece>& pieces) {
   std::unique_lock lock(LockFor(id));
   ChunkFiles f;
   Status s = OpenForUpdate(id, version, &f);
-  if (s.ok()) s = ApplyWrite(&f, offset, data, 0);
+  for (size_t i = 0; s.ok() && i < pieces.size(); ++i)
+    s = ApplyWrite(&f, pieces[i].offset, pieces[i].data, 0);
   if (!s.ok() && f.created) Discard(id);  // no empty or partial new chunk left
   return s;
 }

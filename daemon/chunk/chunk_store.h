@@ -78,6 +78,13 @@ class ChunkStore {
   // Writes data at offset of chunk id, creating the chunk if absent. Bytes
   // between the old end and offset read as zeros afterwards.
   Status Write(uint64_t id, uint64_t version, uint64_t offset, std::string_view data);
+  // The same for several pieces, in order, under one lock and one open of
+  // the chunk's files. A failure may leave earlier pieces written.
+  struct Piece {
+    uint64_t offset;
+    std::string_view data;
+  };
+  Status Write(uint64_t id, uint64_t version, const std::vector<Piece>& pieces);
   // Reads up to length bytes at offset into *out (shorter past the end).
   // *out starts at a block boundary (every block in it was checked); the
   // wanted bytes are out->substr(*skip).

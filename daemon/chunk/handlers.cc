@@ -41,8 +41,22 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
                             proto::ChunkWriteRep* rep) {
   std::string_view data = in.DataView();
   if (data.size() > proto::kMaxData) return Status::Err(EINVAL, "write data too large");
-  if (req.offset + data.size() > kMaxChunkBytes)
-    return Status::Err(EFBIG, "write past the largest chunk");
+  std::vector<ChunkStore::Piece> pieces;
+  if (req.extents.empty()) {
+    if (req.offset + data.size() > kMaxChunkBytes)
+      return Status::Err(EFBIG, "write past the largest chunk");
+    pieces.push_back({req.offset, data});
+  } else {
+    // Valid() bounded each extent; they must cover the data frame exactly.
+    size_t at = 0;
+    for (const proto::Extent& e : req.extents) {
+      if (e.length > data.size() - at)
+        return Status::Err(EINVAL, "extents longer than the data frame");
+      pieces.push_back({e.offset, data.substr(at, e.length)});
+      at += e.length;
+    }
+    if (at != data.size()) return Status::Err(EINVAL, "extents shorter than the data frame");
+  }
   for (const auto& addr : req.chain)
     if (addr.empty() || addr.size() > proto::kMaxPath)
       return Status::Err(EINVAL, "bad replica address in chain");
@@ -61,7 +75,7 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
     fwd = next_node->Send(op, proto::Encode(next), std::move(shared),
                           ForwardTimeout(in.env.timeout_ms));
   }
-  Status local = store_->Write(req.id, req.version, req.offset, data);
+  Status local = store_->Write(req.id, req.version, pieces);
   if (!fwd) return local;
   proto::ChunkWriteRep next_rep;
   Status remote = next_node->Wait(*fwd, &next_rep);

@@ -1,5 +1,6 @@
 // The wire glue of meta: each op decoded (net::Typed checks Valid()), handed
 // to its part and encoded back. Nothing here decides anything.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,6 +29,7 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   auto* ns = &ns_;
   auto* cr = &creds_;
   auto* keys = &keys_;
+  auto* layout = &layout_;
   // A bound user key (creds.h) is checked before the operation runs.
   OnFrom<LookupReq, EntryRep>(server, lane, Op::kLookup, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
@@ -70,7 +72,12 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   OnFrom<OpenReq, OpenRep>(server, lane, Op::kOpen, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Open(*b, q.ino, q.flags); !s.ok()) return s;
-    return ns->Open(q, r);
+    if (Status s = ns->Open(q, r); !s.ok()) return s;
+    if (!S_ISREG(r->attr.mode)) return Status::Ok();
+    ChunkListRep list;
+    if (Status s = layout->ChunkList(ChunkListReq{q.ino, 0, kOpenChunks}, &list); s.ok())
+      r->chunks = std::move(list.chunks);  // else dosfs asks with kChunkList
+    return Status::Ok();
   });
   OnFrom<CreateReq, OpenRep>(server, lane, Op::kCreate, [=](auto& q, auto* r, auto& peer) {
     CreateReq req = q;

@@ -273,7 +273,9 @@ std::vector<std::vector<std::string>> Bases() {
   b[kSetxattrReq].push_back(Encode(SetxattrReq{1, "user.a", {'\0', '\xff'}, 1}));
   b[kXattrRep].push_back(Encode(XattrRep{{'v', '\0'}}));
   b[kChunkWriteReq].push_back(
-      Encode(ChunkWriteReq{5, 1, 4096, {"tcp://127.0.0.1:7702", "tcp://127.0.0.1:7703"}}));
+      Encode(ChunkWriteReq{5, 1, 4096, {"tcp://127.0.0.1:7702", "tcp://127.0.0.1:7703"}, {}}));
+  b[kChunkWriteReq].push_back(
+      Encode(ChunkWriteReq{5, 1, 0, {"tcp://127.0.0.1:7703"}, {{0, 4096}, {65536, 13}}}));
   b[kChunkFailedReq].push_back(Encode(ChunkFailedReq{5, 2, {"node2", "node3"}}));
   b[kFailedReplica].push_back(Encode(FailedReplica{"tcp://127.0.0.1:7703", ETIMEDOUT}));
   b[kChunkWriteRep].push_back(
