@@ -1,5 +1,6 @@
 #include "daemon/meta/node_client.h"
 
+#include <chrono>
 #include <cstdio>
 #include <future>
 
@@ -7,8 +8,11 @@ namespace dos::meta {
 
 namespace {
 // Short: a delete is retried by nobody, and a dead node must not hold up
-// the deletes queued behind it (or shutdown) for long.
-constexpr int kDeleteTimeoutMs = 1000;
+// the deletes queued behind it (or shutdown) for long. A whole batch fits:
+// a node unlinks 1024 chunks in well under a second.
+constexpr int kDeleteTimeoutMs = 2000;
+// How long the first delete of a batch waits for more to join it.
+constexpr int kDeleteLingerMs = 20;
 }  // namespace
 
 NodeClient::NodeClient(zmq::context_t* ctx, Resolve resolve, int timeout_ms)
@@ -65,22 +69,60 @@ void NodeClient::Delete(uint64_t id, const std::vector<std::string>& nodes) {
   cv_.notify_one();
 }
 
+std::vector<NodeClient::Job> NodeClient::TakeBatch() {
+  const std::string addr = jobs_.front().addr;
+  std::vector<Job> batch;
+  std::deque<Job> rest;
+  for (Job& job : jobs_) {
+    if (batch.size() < proto::kMaxDeleteBatch && job.addr == addr)
+      batch.push_back(std::move(job));
+    else
+      rest.push_back(std::move(job));
+  }
+  jobs_.swap(rest);
+  return batch;
+}
+
 void NodeClient::DeleteLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+    // An rm -r sends its unlinks one by one: wait for the ones right behind
+    // this one so that they share a call.
+    cv_.wait_for(lock, std::chrono::milliseconds(kDeleteLingerMs),
+                 [this] { return stop_ || jobs_.size() >= proto::kMaxDeleteBatch; });
     if (stop_) return;
-    Job job = std::move(jobs_.front());
-    jobs_.pop_front();
+    std::vector<Job> batch = TakeBatch();
     lock.unlock();
-    proto::Empty rep;
-    Status s = ClientFor(job.addr)->Call(proto::Op::kChunkDelete, proto::ChunkIdReq{job.id}, &rep,
-                                         kDeleteTimeoutMs);
-    if (!s.ok() && s.err() != ENOENT)
-      fprintf(stderr, "meta: delete chunk %llu on %s: %s\n",
-              static_cast<unsigned long long>(job.id), job.node.c_str(), s.ToString().c_str());
+    SendBatch(batch);
     lock.lock();
   }
+}
+
+void NodeClient::SendBatch(const std::vector<Job>& batch) {
+  const std::string& node = batch.front().node;
+  net::Client* client = ClientFor(batch.front().addr);
+  proto::ChunkDeleteManyReq req;
+  for (const Job& job : batch) req.ids.push_back(job.id);
+  proto::ChunkDeleteManyRep rep;
+  Status s = client->Call(proto::Op::kChunkDeleteMany, req, &rep, kDeleteTimeoutMs);
+  if (s.err() == EPROTO) {
+    // A node from before kChunkDeleteMany ("unknown op"): one call per chunk.
+    rep.failed.clear();
+    for (uint64_t id : req.ids) {
+      proto::Empty one;
+      Status d = client->Call(proto::Op::kChunkDelete, proto::ChunkIdReq{id}, &one,
+                              kDeleteTimeoutMs);
+      if (!d.ok() && d.err() != ENOENT) rep.failed.push_back({id, d.err()});
+    }
+  } else if (!s.ok()) {
+    fprintf(stderr, "meta: delete of %zu chunks (first %llu) on %s: %s\n", req.ids.size(),
+            static_cast<unsigned long long>(req.ids.front()), node.c_str(), s.ToString().c_str());
+    return;
+  }
+  for (const proto::FailedChunk& f : rep.failed)
+    fprintf(stderr, "meta: delete chunk %llu on %s: %s\n", static_cast<unsigned long long>(f.id),
+            node.c_str(), Status::Err(f.err).ToString().c_str());
 }
 
 }  // namespace dos::meta

@@ -1,7 +1,9 @@
 // NodeClient: NodeOps over ZeroMQ. One net::Client per node endpoint, made on
 // first use. Truncations are synchronous (all nodes at once, within timeout_ms);
 // deletions go to a background thread so that the meta thread never waits
-// on a dead node for them. Failures are logged to stderr, never returned.
+// on a dead node for them. That thread sends them in batches, one
+// kChunkDeleteMany per node for up to proto::kMaxDeleteBatch chunks, after
+// lingering a moment for more. Failures are logged to stderr, never returned.
 //
 // Thread safety: Truncate/Delete from one thread (meta's); the deleter thread
 // shares clients_ under mu_. Lock order: mu_ only.
@@ -14,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/net/client.h"
 #include "daemon/meta/node_ops.h"
@@ -40,6 +43,11 @@ class NodeClient : public NodeOps {
   };
   net::Client* ClientFor(const std::string& addr);
   void DeleteLoop();
+  // Under mu_: takes the oldest job and the queued ones for the same node,
+  // at most proto::kMaxDeleteBatch, keeping the others in order.
+  std::vector<Job> TakeBatch();
+  // Sends one batch (all for one node) and logs what failed.
+  void SendBatch(const std::vector<Job>& batch);
 
   zmq::context_t* ctx_;
   Resolve resolve_;
