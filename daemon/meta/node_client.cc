@@ -101,28 +101,39 @@ void NodeClient::DeleteLoop() {
 
 void NodeClient::SendBatch(const std::vector<Job>& batch) {
   const std::string& node = batch.front().node;
-  net::Client* client = ClientFor(batch.front().addr);
-  proto::ChunkDeleteManyReq req;
-  for (const Job& job : batch) req.ids.push_back(job.id);
-  proto::ChunkDeleteManyRep rep;
-  Status s = client->Call(proto::Op::kChunkDeleteMany, req, &rep, kDeleteTimeoutMs);
-  if (s.err() == EPROTO) {
-    // A node from before kChunkDeleteMany ("unknown op"): one call per chunk.
-    rep.failed.clear();
-    for (uint64_t id : req.ids) {
-      proto::Empty one;
-      Status d = client->Call(proto::Op::kChunkDelete, proto::ChunkIdReq{id}, &one,
-                              kDeleteTimeoutMs);
-      if (!d.ok() && d.err() != ENOENT) rep.failed.push_back({id, d.err()});
-    }
-  } else if (!s.ok()) {
-    fprintf(stderr, "meta: delete of %zu chunks (first %llu) on %s: %s\n", req.ids.size(),
-            static_cast<unsigned long long>(req.ids.front()), node.c_str(), s.ToString().c_str());
+  std::vector<uint64_t> ids;
+  for (const Job& job : batch) ids.push_back(job.id);
+  Result<proto::ChunkDeleteManyRep> rep =
+      DeleteChunks(ClientFor(batch.front().addr), ids, kDeleteTimeoutMs);
+  if (!rep.ok()) {
+    fprintf(stderr, "meta: delete of %zu chunks (first %llu) on %s: %s\n", ids.size(),
+            static_cast<unsigned long long>(ids.front()), node.c_str(),
+            rep.status().ToString().c_str());
     return;
   }
-  for (const proto::FailedChunk& f : rep.failed)
+  for (const proto::FailedChunk& f : rep->failed)
     fprintf(stderr, "meta: delete chunk %llu on %s: %s\n", static_cast<unsigned long long>(f.id),
             node.c_str(), Status::Err(f.err).ToString().c_str());
+}
+
+Result<proto::ChunkDeleteManyRep> DeleteChunks(net::Client* client,
+                                               const std::vector<uint64_t>& ids,
+                                               int timeout_ms) {
+  proto::ChunkDeleteManyRep rep;
+  Status s = client->Call(proto::Op::kChunkDeleteMany, proto::ChunkDeleteManyReq{ids}, &rep,
+                          timeout_ms);
+  if (s.err() != EPROTO) {
+    if (!s.ok()) return s;
+    return rep;
+  }
+  rep.failed.clear();
+  for (uint64_t id : ids) {
+    proto::Empty one;
+    Status d = client->Call(proto::Op::kChunkDelete, proto::ChunkIdReq{id}, &one, timeout_ms);
+    if (d.err() == ETIMEDOUT) return d;  // not one deadline per chunk of a dead node
+    if (!d.ok() && d.err() != ENOENT) rep.failed.push_back({id, d.err()});
+  }
+  return rep;
 }
 
 }  // namespace dos::meta

@@ -23,6 +23,16 @@
 
 namespace dos::meta {
 
+// Deletes chunks ids (at most proto::kMaxDeleteBatch) from the node behind
+// client in one kChunkDeleteMany; a node without that op (EPROTO, "unknown
+// op") gets one kChunkDelete per chunk instead. The reply lists the chunks
+// still there, with their errno (never ENOENT); an error is the call's own
+// (ETIMEDOUT, EIO for a lost peer, EACCES) and says nothing of any chunk.
+// Blocks up to timeout_ms per call.
+Result<proto::ChunkDeleteManyRep> DeleteChunks(net::Client* client,
+                                               const std::vector<uint64_t>& ids,
+                                               int timeout_ms);
+
 class NodeClient : public NodeOps {
  public:
   // resolve gives the endpoint of a node name ("" if unknown); called on the
