@@ -2,8 +2,9 @@
 // first use. Truncations are synchronous (all nodes at once, within timeout_ms);
 // deletions go to a background thread so that the meta thread never waits
 // on a dead node for them. That thread sends them in batches, one
-// kChunkDeleteMany per node for up to proto::kMaxDeleteBatch chunks, after
-// lingering a moment for more. Failures are logged to stderr, never returned.
+// kChunkDeleteMany per node for up to proto::kMaxDeleteBatch chunks, every
+// node's at once, after lingering a moment for more. Failures are logged to
+// stderr, never returned.
 //
 // Thread safety: Truncate/Delete from one thread (meta's); the deleter thread
 // shares clients_ under mu_. Lock order: mu_ only.
@@ -53,9 +54,9 @@ class NodeClient : public NodeOps {
   };
   net::Client* ClientFor(const std::string& addr);
   void DeleteLoop();
-  // Under mu_: takes the oldest job and the queued ones for the same node,
-  // at most proto::kMaxDeleteBatch, keeping the others in order.
-  std::vector<Job> TakeBatch();
+  // Under mu_: takes the queued jobs, at most proto::kMaxDeleteBatch per
+  // node, one batch per node; the rest stay queued in order.
+  std::vector<std::vector<Job>> TakeBatches();
   // Sends one batch (all for one node) and logs what failed.
   void SendBatch(const std::vector<Job>& batch);
 
