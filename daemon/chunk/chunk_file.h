@@ -50,9 +50,17 @@ Status OpenChunk(const std::string& data_path, const std::string& crc_path, Open
                  uint64_t version, ChunkFiles* f);
 
 // Writes data at off (data may be empty) and makes the chunk at least
-// min_len bytes long; updates the CRC of every block whose bytes changed,
-// after checking the old CRC of each block it only partly rewrites. The disk
-// space is reserved first (fallocate): ENOSPC leaves the chunk unchanged.
+// min_len bytes long; updates the CRC of every block whose bytes changed
+// and of no other (a block the write neither touches nor grows is not read).
+// A block it partly overwrites and whose length stays the same gets its
+// stored CRC patched with the change of the overwritten bytes, which are
+// the only old bytes read: its other bytes are not checked now, and a
+// corruption anywhere in it (outside or inside the range) leaves a CRC that
+// mismatches the block, so the next read or scrub gets EIO (a bad block is
+// never blessed, and the write itself succeeds). Any other partly rewritten
+// block (its length changes) is read whole and its old CRC checked first
+// (EIO). The disk space is reserved first (fallocate): ENOSPC leaves the
+// chunk unchanged.
 Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t min_len);
 
 // Cuts the chunk to len < f->length, fixing the CRC of the new last block.

@@ -1,5 +1,6 @@
 // ChunkStore on a real temporary folder.
 #include "daemon/chunk/chunk_store.h"
+#include "daemon/chunk/chunk_file.h"
 #include "daemon/chunk/scrub.h"
 
 #include <fcntl.h>
@@ -136,8 +137,124 @@ TEST_F(ChunkStoreTest, CorruptionIsEio) {
   EXPECT_EQ(r.err(), EIO);
   EXPECT_NE(r.status().message().find("0000000000000008"), std::string::npos);
   EXPECT_NE(r.status().message().find("block 1"), std::string::npos);
-  // A partial rewrite of the bad block must not launder it.
-  EXPECT_EQ(store_->Write(8, 1, kBs + 100, "x").err(), EIO);
+  // A partial rewrite of the bad block must not launder it: the write
+  // patches the stored CRC, which still mismatches the bad byte.
+  EXPECT_TRUE(store_->Write(8, 1, kBs + 100, "x").ok());
+  EXPECT_EQ(store_->Read(8, kBs, kBs).err(), EIO);
+}
+
+// Partial writes inside a chunk's existing bytes patch the stored CRC
+// instead of re-summing the block (a few grow the chunk instead): every
+// block must still read back (Read checks each CRC) and match a model, the
+// short last block included.
+TEST_F(ChunkStoreTest, PartialOverwritesMatchAModel) {
+  std::string model = Pattern(5 * kBs + 1234, 30);  // a short last block
+  ASSERT_TRUE(store_->Write(31, 1, 0, model).ok());
+  std::mt19937 rng(31);
+  for (int i = 0; i < 400; ++i) {
+    size_t len = i % 4 == 0 ? 4096 : 1 + rng() % (i % 3 == 0 ? 2 * kBs : 300);
+    len = std::min(len, model.size() - 1);
+    uint64_t off = rng() % (model.size() - len + 1);
+    if (i % 37 == 36) off = model.size() - len / 2;  // now and then, grow the chunk
+    std::string d = Pattern(len, 1000 + i);
+    ASSERT_TRUE(store_->Write(31, 1, off, d).ok()) << off << "+" << len;
+    if (model.size() < off + len) model.resize(off + len, '\0');
+    model.replace(off, len, d);
+    if (i % 50 == 49) {
+      ASSERT_EQ(MustRead(31, 0, static_cast<uint32_t>(model.size())), model);
+    }
+  }
+  EXPECT_EQ(MustRead(31, 0, static_cast<uint32_t>(model.size())), model);
+  for (uint64_t b = 0; b * kBs < model.size(); ++b)
+    EXPECT_EQ(MustRead(31, b * kBs, kBs), model.substr(b * kBs, kBs)) << "block " << b;
+  EXPECT_TRUE(store_->Verify(31).ok());
+  EXPECT_EQ(store_->Stat(31)->length, model.size());
+}
+
+// Flips the byte at off of chunk id's data file, behind the store's back.
+void FlipOnDisk(ChunkStore* store, uint64_t id, uint64_t off) {
+  int fd = open(store->ChunkPath(id).c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char c = 0;
+  ASSERT_EQ(pread(fd, &c, 1, static_cast<off_t>(off)), 1);
+  c = static_cast<char>(c ^ 0x20);
+  ASSERT_EQ(pwrite(fd, &c, 1, static_cast<off_t>(off)), 1);
+  close(fd);
+}
+
+// A corrupt byte outside a later partial write's range, in the same block:
+// the write (which no longer reads that byte) succeeds, and the block still
+// reads as EIO: the corruption is not blessed. Whole and short last blocks.
+TEST_F(ChunkStoreTest, CorruptionOutsideAPartialWriteIsNotBlessed) {
+  const std::string d = Pattern(2 * kBs + 5000, 40);
+  struct Case { uint64_t bad, off, len; };
+  const Case cases[] = {{kBs + 3, kBs + 4096, 4096},  {kBs + kBs - 1, kBs, 4096},
+                        {kBs + 5000, kBs + 5001, 1},  {2 * kBs + 4999, 2 * kBs, 4096},
+                        {2 * kBs, 2 * kBs + 1, 4998}, {kBs + 100, kBs + 7, 13}};
+  uint64_t id = 40;
+  for (const Case& c : cases) {
+    ASSERT_TRUE(store_->Write(id, 1, 0, d).ok());
+    FlipOnDisk(store_.get(), id, c.bad);
+    ASSERT_TRUE(store_->Write(id, 1, c.off, Pattern(c.len, 41)).ok()) << c.off;
+    uint64_t block = c.bad / kBs * kBs;
+    EXPECT_EQ(store_->Read(id, block, kBs).err(), EIO) << "bad byte at " << c.bad;
+    EXPECT_EQ(store_->Verify(id).err(), EIO);
+    EXPECT_EQ(MustRead(id, 0, kBs), d.substr(0, kBs));  // the other blocks are fine
+    ++id;
+  }
+}
+
+// A corrupt byte inside a later partial write's range: the data is good
+// again, but the CRC patched from the bad byte mismatches it, so the block
+// reads as EIO (conservative; a re-replication fixes it) rather than
+// trusting bytes never checked.
+TEST_F(ChunkStoreTest, CorruptionInsideAPartialWriteIsStillReported) {
+  ASSERT_TRUE(store_->Write(50, 1, 0, Pattern(kBs + 300, 50)).ok());
+  FlipOnDisk(store_.get(), 50, 4100);
+  ASSERT_TRUE(store_->Write(50, 1, 4096, Pattern(4096, 51)).ok());
+  EXPECT_EQ(store_->Read(50, 0, kBs).err(), EIO);
+  FlipOnDisk(store_.get(), 50, kBs + 299);  // in the short last block
+  ASSERT_TRUE(store_->Write(50, 1, kBs + 200, Pattern(100, 52)).ok());
+  EXPECT_EQ(store_->Read(50, kBs, kBs).err(), EIO);
+}
+
+// A write reads no block it does not change: a bad byte in a later block
+// does not fail it, and that block still reads as EIO.
+TEST_F(ChunkStoreTest, CorruptionInALaterBlockIsNotBlessed) {
+  const std::string d = Pattern(4 * kBs + 10, 70);
+  ASSERT_TRUE(store_->Write(70, 1, 0, d).ok());
+  FlipOnDisk(store_.get(), 70, 3 * kBs + 5);
+  ASSERT_TRUE(store_->Write(70, 1, 100, Pattern(4096, 71)).ok());
+  ASSERT_TRUE(store_->Write(70, 1, kBs, Pattern(kBs, 72)).ok());
+  EXPECT_EQ(store_->Read(70, 3 * kBs, kBs).err(), EIO);
+  EXPECT_EQ(MustRead(70, 2 * kBs, kBs), d.substr(2 * kBs, kBs));
+  EXPECT_EQ(MustRead(70, 4 * kBs, kBs), d.substr(4 * kBs));
+}
+
+// ApplyWrite with data and a min_len past the chunk's end: the blocks
+// between the data and the growth keep their CRC without being read.
+TEST_F(ChunkStoreTest, WriteAndGrowLeavesTheBlocksBetween) {
+  std::string d = Pattern(3 * kBs + 10, 80);
+  ASSERT_TRUE(store_->Write(80, 1, 0, d).ok());
+  FlipOnDisk(store_.get(), 80, kBs + 1);  // in a block between: not read, still bad
+  ChunkFiles f;
+  f.name = "chunk 80";
+  ASSERT_TRUE(OpenChunk(store_->ChunkPath(80), store_->CrcPath(80), OpenMode::kWrite, 1, &f).ok());
+  ASSERT_TRUE(ApplyWrite(&f, 5, "hello", 5 * kBs + 3).ok());
+  d.replace(5, 5, "hello");
+  d.resize(5 * kBs + 3, '\0');
+  EXPECT_EQ(MustRead(80, 0, kBs), d.substr(0, kBs));
+  EXPECT_EQ(store_->Read(80, kBs, kBs).err(), EIO);
+  EXPECT_EQ(MustRead(80, 2 * kBs, 4 * kBs), d.substr(2 * kBs));
+}
+
+// A write that changes a block's length still reads the old block whole and
+// checks it first: a bad byte there fails the write.
+TEST_F(ChunkStoreTest, ExtendingWriteChecksTheOldBlock) {
+  ASSERT_TRUE(store_->Write(60, 1, 0, Pattern(kBs + 300, 60)).ok());
+  FlipOnDisk(store_.get(), 60, kBs + 10);
+  EXPECT_EQ(store_->Write(60, 1, kBs + 200, Pattern(200, 61)).err(), EIO);
+  EXPECT_EQ(store_->Stat(60)->length, kBs + 300);
 }
 
 TEST_F(ChunkStoreTest, DeleteAndStat) {
