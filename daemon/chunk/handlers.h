@@ -29,7 +29,7 @@ class ChunkHandlers {
   // A fresh local copy of chunk req.id, read from the replica req.source.
   Status Replicate(const proto::ChunkReplicateReq& req, uint32_t timeout_ms);
   // Deletes every chunk of req; the ones still there (an errno other than
-  // ENOENT) go to rep->failed. Fails as a whole never: Valid() has run.
+  // ENOENT) go to rep->failed. Always OK: Valid() has checked the request.
   Status DeleteMany(const proto::ChunkDeleteManyReq& req, proto::ChunkDeleteManyRep* rep);
   Status Inventory(const proto::ChunkInventoryReq& req, proto::ChunkInventoryRep* rep);
   Status Scrub(const proto::ChunkScrubReq& req, proto::ChunkScrubRep* rep);
