@@ -40,6 +40,7 @@ std::string OpName(uint32_t op) {
       {uint32_t(Op::kChunkRead), "chunk_read"},
       {uint32_t(Op::kChunkTruncate), "chunk_truncate"},
       {uint32_t(Op::kChunkDelete), "chunk_delete"},
+      {uint32_t(Op::kChunkDeleteMany), "chunk_delete_many"},
       {uint32_t(Op::kChunkSync), "chunk_sync"},
       {uint32_t(Op::kChunkReplicate), "chunk_replicate"},
       {uint32_t(Op::kPeerPing), "peer_ping"},

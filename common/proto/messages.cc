@@ -170,6 +170,14 @@ Status ChunkIdReq::Valid() const {
   if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
   return Status::Ok();
 }
+Status ChunkDeleteManyReq::Valid() const {
+  if (ids.size() > kMaxDeleteBatch)
+    return Status::Err(EINVAL, std::to_string(ids.size()) + " chunk ids in one delete, more than " +
+                                   std::to_string(kMaxDeleteBatch));
+  for (uint64_t id : ids)
+    if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
+  return Status::Ok();
+}
 Status ChunkBadReq::Valid() const {
   if (id == 0) return Status::Err(EINVAL, "chunk id is 0");
   if (node.empty() || node.size() > kMaxName) return Status::Err(EINVAL, "bad node name");

@@ -43,6 +43,7 @@ inline constexpr uint64_t kMaxFileSize = 1ull << 50;       // 1 PiB: EFBIG past 
 inline constexpr uint64_t kMaxChunkSize = 256ull << 20;    // largest chunk_size setting
 inline constexpr uint32_t kMaxTimeoutMs = 120000;          // a server caps timeout_ms here
 inline constexpr size_t kMaxAddr = 256;                    // a node endpoint
+inline constexpr size_t kMaxDeleteBatch = 1024;            // chunk ids per kChunkDeleteMany
 
 enum class Op : uint32_t {
   // meta: namespace
@@ -111,6 +112,7 @@ enum class Op : uint32_t {
   kChunkScrub = 108,
   kChunkForward = 109,      // ChunkWriteReq from a node: a chain hop with more after it
   kChunkForwardLast = 110,  // ChunkWriteReq from a node: the last hop of a chain
+  kChunkDeleteMany = 111,   // ChunkDeleteManyReq: kChunkDelete of many chunks in one call
   // node: administration (messages_mgmt.h)
   kPeerPing = 115,
   kNodeEcho = 116,
@@ -621,6 +623,25 @@ struct ChunkIdReq {
   uint64_t id = 0;
   Status Valid() const;
   MSGPACK_DEFINE_MAP(id)
+};
+// Meta -> node: remove every chunk of ids (at most kMaxDeleteBatch, none 0;
+// EINVAL otherwise), each as kChunkDelete would. A chunk already absent counts
+// as removed. Reply ChunkDeleteManyRep.
+struct ChunkDeleteManyReq {
+  std::vector<uint64_t> ids;
+  Status Valid() const;
+  MSGPACK_DEFINE_MAP(ids)
+};
+// One chunk of a ChunkDeleteManyReq that is still there: its id and errno.
+struct FailedChunk {
+  uint64_t id = 0;
+  int32_t err = 0;
+  MSGPACK_DEFINE_MAP(id, err)
+};
+// Only the failures (never ENOENT), so the usual reply is an empty list.
+struct ChunkDeleteManyRep {
+  std::vector<FailedChunk> failed;
+  MSGPACK_DEFINE_MAP(failed)
 };
 struct ChunkStatRep {
   uint64_t version = 0;

@@ -56,6 +56,7 @@ const std::map<uint32_t, Entry>& Table() {
     put(Op::kKeySync, Need::kNode, "key sync");
     put(Op::kChunkTruncate, Need::kNode, "chunk truncate");
     put(Op::kChunkDelete, Need::kNode, "chunk delete");
+    put(Op::kChunkDeleteMany, Need::kNode, "chunk delete");
     put(Op::kChunkReplicate, Need::kNode, "chunk replicate");
     put(Op::kChunkForward, Need::kNode, "chunk forward");
     put(Op::kChunkForwardLast, Need::kNode, "chunk forward");

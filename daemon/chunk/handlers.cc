@@ -134,6 +134,15 @@ Status ChunkHandlers::Replicate(const proto::ChunkReplicateReq& req, uint32_t ti
   return store_->Sync(req.id);
 }
 
+Status ChunkHandlers::DeleteMany(const proto::ChunkDeleteManyReq& req,
+                                 proto::ChunkDeleteManyRep* rep) {
+  for (uint64_t id : req.ids) {
+    Status s = store_->Delete(id);
+    if (!s.ok() && s.err() != ENOENT) rep->failed.push_back({id, s.err()});
+  }
+  return Status::Ok();
+}
+
 Status ChunkHandlers::Inventory(const proto::ChunkInventoryReq& req,
                                 proto::ChunkInventoryRep* rep) {
   Result<std::vector<HeldChunk>> held = store_->List(req.after, req.max);
@@ -184,6 +193,11 @@ void ChunkHandlers::Register(net::Server* server, const ChunkLanes& lanes) {
                        [this](const proto::ChunkIdReq& req, Empty*, Message&, Message*) {
                          return store_->Delete(req.id);
                        }));
+  server->Register(
+      Op::kChunkDeleteMany, lane,
+      Typed<proto::ChunkDeleteManyReq, proto::ChunkDeleteManyRep>(
+          [this](const proto::ChunkDeleteManyReq& req, proto::ChunkDeleteManyRep* rep, Message&,
+                 Message*) { return DeleteMany(req, rep); }));
   server->Register(Op::kChunkStat, lane,
                    Typed<proto::ChunkIdReq, proto::ChunkStatRep>(
                        [this](const proto::ChunkIdReq& req, proto::ChunkStatRep* rep, Message&,

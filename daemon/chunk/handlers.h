@@ -28,6 +28,9 @@ class ChunkHandlers {
   Status Read(const proto::ChunkReadReq& req, net::Message* out);
   // A fresh local copy of chunk req.id, read from the replica req.source.
   Status Replicate(const proto::ChunkReplicateReq& req, uint32_t timeout_ms);
+  // Deletes every chunk of req; the ones still there (an errno other than
+  // ENOENT) go to rep->failed. Always OK: Valid() has checked the request.
+  Status DeleteMany(const proto::ChunkDeleteManyReq& req, proto::ChunkDeleteManyRep* rep);
   Status Inventory(const proto::ChunkInventoryReq& req, proto::ChunkInventoryRep* rep);
   Status Scrub(const proto::ChunkScrubReq& req, proto::ChunkScrubRep* rep);
 

@@ -1,5 +1,6 @@
 // Wire glue of meta's health and repair ops: fs health and fsck.
 #include <cstdio>
+#include <map>
 
 #include "daemon/meta/fsck.h"
 #include "daemon/meta/meta_impl.h"
@@ -22,7 +23,9 @@ Status MetaServiceImpl::Fsck(const proto::FsckReq& req, proto::FsckRep* out) {
   in.busy = repair_.Busy();
   std::vector<std::pair<uint64_t, std::string>> deletes;
   if (Status s = meta::Fsck(db_.get(), in, out, &deletes); !s.ok()) return s;
-  for (const auto& [id, node] : deletes) repair_.DeleteCopy(id, node);
+  std::map<std::string, std::vector<uint64_t>> by_node;
+  for (const auto& [id, node] : deletes) by_node[node].push_back(id);
+  for (const auto& [node, ids] : by_node) repair_.DeleteCopies(ids, node);
   if (FsckFound(*out))
     fprintf(stderr, "meta: fsck found %zu problem(s)%s\n", out->items.size(),
             out->repaired ? ", repaired" : "");

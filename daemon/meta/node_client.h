@@ -1,7 +1,10 @@
 // NodeClient: NodeOps over ZeroMQ. One net::Client per node endpoint, made on
 // first use. Truncations are synchronous (all nodes at once, within timeout_ms);
 // deletions go to a background thread so that the meta thread never waits
-// on a dead node for them. Failures are logged to stderr, never returned.
+// on a dead node for them. That thread sends them in batches, one
+// kChunkDeleteMany per node for up to proto::kMaxDeleteBatch chunks, every
+// node's at once, after lingering a moment for more. Failures are logged to
+// stderr, never returned.
 //
 // Thread safety: Truncate/Delete from one thread (meta's); the deleter thread
 // shares clients_ under mu_. Lock order: mu_ only.
@@ -14,11 +17,22 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/net/client.h"
 #include "daemon/meta/node_ops.h"
 
 namespace dos::meta {
+
+// Deletes chunks ids (at most proto::kMaxDeleteBatch) from the node behind
+// client in one kChunkDeleteMany; a node without that op (EPROTO, "unknown
+// op") gets one kChunkDelete per chunk instead. The reply lists the chunks
+// still there, with their errno (never ENOENT); an error is the call's own
+// (ETIMEDOUT, EIO for a lost peer, EACCES) and says nothing of any chunk.
+// Blocks up to timeout_ms per call.
+Result<proto::ChunkDeleteManyRep> DeleteChunks(net::Client* client,
+                                               const std::vector<uint64_t>& ids,
+                                               int timeout_ms);
 
 class NodeClient : public NodeOps {
  public:
@@ -40,6 +54,11 @@ class NodeClient : public NodeOps {
   };
   net::Client* ClientFor(const std::string& addr);
   void DeleteLoop();
+  // Under mu_: takes the queued jobs, at most proto::kMaxDeleteBatch per
+  // node, one batch per node; the rest stay queued in order.
+  std::vector<std::vector<Job>> TakeBatches();
+  // Sends one batch (all for one node) and logs what failed.
+  void SendBatch(const std::vector<Job>& batch);
 
   zmq::context_t* ctx_;
   Resolve resolve_;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/store/stmt.h"
+#include "daemon/meta/node_client.h"
 #include "daemon/meta/repair.h"
 
 namespace dos::meta {
@@ -34,18 +35,20 @@ Result<std::vector<HeldCopy>> FetchInventory(net::Client* cl) {
 std::set<uint64_t> Repairer::Busy() const {
   std::set<uint64_t> busy;
   for (const Running& r : running_) busy.insert(r.copy.id);
-  for (const Deleting& d : deleting_) busy.insert(d.id);
+  for (const Deleting& d : deleting_) busy.insert(d.ids.begin(), d.ids.end());
   return busy;
 }
 
-void Repairer::DeleteCopy(uint64_t id, const std::string& node) {
+void Repairer::DeleteCopies(const std::vector<uint64_t>& ids, const std::string& node) {
   net::Client* cl = ClientFor(node);
   if (!cl) return;
-  deleting_.push_back(Deleting{id, node, std::async(std::launch::async, [cl, id] {
-                                 proto::Empty rep;
-                                 return cl->Call(proto::Op::kChunkDelete, proto::ChunkIdReq{id},
-                                                 &rep, kCopyTimeoutMs);
-                               })});
+  for (size_t at = 0; at < ids.size(); at += proto::kMaxDeleteBatch) {
+    std::vector<uint64_t> part(ids.begin() + at,
+                               ids.begin() + std::min(ids.size(), at + proto::kMaxDeleteBatch));
+    auto done = std::async(std::launch::async,
+                           [cl, part] { return DeleteChunks(cl, part, kCopyTimeoutMs); });
+    deleting_.push_back(Deleting{std::move(part), node, std::move(done)});
+  }
 }
 
 void Repairer::CollectDeletes() {
@@ -54,13 +57,19 @@ void Repairer::CollectDeletes() {
       ++it;
       continue;
     }
-    Status s = it->done.get();
-    if (s.ok() || s.err() == ENOENT) {
-      copies_dropped_++;
-    } else {
-      fprintf(stderr, "meta: delete of chunk %llu on %s: %s\n",
-              static_cast<unsigned long long>(it->id), it->node.c_str(), s.ToString().c_str());
+    Result<proto::ChunkDeleteManyRep> rep = it->done.get();
+    if (!rep.ok()) {
+      fprintf(stderr, "meta: delete of %zu chunks (first %llu) on %s: %s\n", it->ids.size(),
+              static_cast<unsigned long long>(it->ids.front()), it->node.c_str(),
+              rep.status().ToString().c_str());
       inventoried_.erase(it->node);  // look again later
+    } else {
+      copies_dropped_ += it->ids.size() - std::min(it->ids.size(), rep->failed.size());
+      for (const proto::FailedChunk& f : rep->failed)
+        fprintf(stderr, "meta: delete of chunk %llu on %s: %s\n",
+                static_cast<unsigned long long>(f.id), it->node.c_str(),
+                Status::Err(f.err).ToString().c_str());
+      if (!rep->failed.empty()) inventoried_.erase(it->node);
     }
     it = deleting_.erase(it);
   }
@@ -107,6 +116,14 @@ void Repairer::Inventories(int64_t now_ms) {
 // it at a newer version (a stale copy; its row goes too, if another
 // replica is left, and re-replication makes a fresh copy).
 Status Repairer::Reconcile(const std::string& node, const std::vector<HeldCopy>& held) {
+  std::vector<uint64_t> doomed;  // sent in batches at the end, even after an error
+  Status s = ReconcileRows(node, held, &doomed);
+  DeleteCopies(doomed, node);
+  return s;
+}
+
+Status Repairer::ReconcileRows(const std::string& node, const std::vector<HeldCopy>& held,
+                               std::vector<uint64_t>* doomed) {
   std::set<uint64_t> busy = Busy();
   for (const HeldCopy& h : held) {
     if (busy.count(h.id)) {
@@ -130,7 +147,7 @@ Status Repairer::Reconcile(const std::string& node, const std::vector<HeldCopy>&
     fprintf(stderr, "meta: %s holds %s chunk %llu (version %llu); deleting it\n", node.c_str(),
             listed ? "a stale copy of" : "an unlisted copy of",
             static_cast<unsigned long long>(h.id), static_cast<unsigned long long>(h.version));
-    DeleteCopy(h.id, node);
+    doomed->push_back(h.id);
     busy.insert(h.id);
   }
   return Status::Ok();
@@ -138,6 +155,15 @@ Status Repairer::Reconcile(const std::string& node, const std::vector<HeldCopy>&
 
 Status Repairer::DropSurplus(const std::vector<ChunkReplicas>& chunks,
                              const std::set<uint64_t>& busy) {
+  std::map<std::string, std::vector<uint64_t>> doomed;  // by node, sent at the end
+  Status s = SurplusRows(chunks, busy, &doomed);
+  for (const auto& [node, ids] : doomed) DeleteCopies(ids, node);
+  return s;
+}
+
+Status Repairer::SurplusRows(const std::vector<ChunkReplicas>& chunks,
+                             const std::set<uint64_t>& busy,
+                             std::map<std::string, std::vector<uint64_t>>* doomed) {
   for (const ChunkReplicas& c : chunks) {
     if (busy.count(c.id) || c.nodes.size() <= c.want) continue;
     std::vector<std::string> alive;
@@ -152,7 +178,7 @@ Status Repairer::DropSurplus(const std::vector<ChunkReplicas>& chunks,
     for (size_t i = c.want; i < alive.size(); ++i) {
       store::Stmt del(db_, "DELETE FROM replicas WHERE chunk_id = ?1 AND node = ?2");
       if (Status s = del.Bind(1, c.id).Bind(2, alive[i]).Run(); !s.ok()) return s;
-      DeleteCopy(c.id, alive[i]);
+      (*doomed)[alive[i]].push_back(c.id);
     }
   }
   return Status::Ok();
@@ -172,7 +198,7 @@ Status Repairer::Health(proto::FsHealthRep* out) {
     else
       out->ok++;
   }
-  out->stale = deleting_.size();
+  for (const Deleting& d : deleting_) out->stale += d.ids.size();
   out->copies_running = running_.size();
   out->copies_done = copies_done_;
   out->copies_failed = copies_failed_;

@@ -136,7 +136,10 @@ class Repairer {
   // Meta thread: chunks with a copy or delete running (left alone by fsck).
   std::set<uint64_t> Busy() const;
   // Meta thread: deletes chunk id from node's disk in the background.
-  void DeleteCopy(uint64_t id, const std::string& node);
+  void DeleteCopy(uint64_t id, const std::string& node) { DeleteCopies({id}, node); }
+  // Meta thread: the same for many chunks of one node, in kChunkDeleteMany
+  // calls of up to proto::kMaxDeleteBatch chunks.
+  void DeleteCopies(const std::vector<uint64_t>& ids, const std::string& node);
   // Settings, applied at once.
   void set_default_repl(uint32_t repl) { default_repl_ = repl; }
   void set_bandwidth(uint64_t bytes_per_s) { bucket_.set_rate(bytes_per_s); }
@@ -152,9 +155,9 @@ class Repairer {
     std::future<Status> done;
   };
   struct Deleting {
-    uint64_t id;
+    std::vector<uint64_t> ids;
     std::string node;
-    std::future<Status> done;
+    std::future<Result<proto::ChunkDeleteManyRep>> done;
   };
   net::Client* ClientFor(const std::string& node);  // nullptr if unknown
   void CollectCopies();
@@ -162,8 +165,14 @@ class Repairer {
   // Starts inventories of nodes newly UP; reconciles finished ones.
   void Inventories(int64_t now_ms);
   Status Reconcile(const std::string& node, const std::vector<HeldCopy>& held);
+  // Reconcile's database half: drops rows, lists the copies to delete.
+  Status ReconcileRows(const std::string& node, const std::vector<HeldCopy>& held,
+                       std::vector<uint64_t>* doomed);
   // Drops replica rows above R on live nodes (not while a job runs on the chunk).
   Status DropSurplus(const std::vector<ChunkReplicas>& chunks, const std::set<uint64_t>& busy);
+  // DropSurplus's database half: drops rows, lists the copies to delete by node.
+  Status SurplusRows(const std::vector<ChunkReplicas>& chunks, const std::set<uint64_t>& busy,
+                     std::map<std::string, std::vector<uint64_t>>* doomed);
   // Drops replicas on draining nodes that are no longer needed (PlanDrops).
   void DropDrained(const std::vector<ChunkReplicas>& chunks, const std::set<uint64_t>& busy);
   Result<std::vector<ChunkReplicas>> Scan();

@@ -134,5 +134,26 @@ TEST(Codec, NameRules) {
   EXPECT_TRUE(ValidName(std::string(255, 'x')).ok());
 }
 
+// A batch delete: up to kMaxDeleteBatch ids, none 0; the cap survives a round trip.
+TEST(Codec, ChunkDeleteManyLimits) {
+  ChunkDeleteManyReq req;
+  EXPECT_TRUE(req.Valid().ok());
+  for (uint64_t id = 1; id <= kMaxDeleteBatch; ++id) req.ids.push_back(id);
+  EXPECT_TRUE(req.Valid().ok());
+  ChunkDeleteManyReq back;
+  ASSERT_TRUE(Decode(Encode(req), &back).ok());
+  EXPECT_EQ(back.ids, req.ids);
+  req.ids.push_back(kMaxDeleteBatch + 1);
+  Status s = req.Valid();
+  EXPECT_EQ(s.err(), EINVAL);
+  EXPECT_NE(s.message().find("1025 chunk ids"), std::string::npos) << s.ToString();
+  EXPECT_EQ((ChunkDeleteManyReq{{5, 0, 6}}.Valid().err()), EINVAL);
+  ChunkDeleteManyRep rep{{FailedChunk{9, EIO}}}, rep_back;
+  ASSERT_TRUE(Decode(Encode(rep), &rep_back).ok());
+  ASSERT_EQ(rep_back.failed.size(), 1u);
+  EXPECT_EQ(rep_back.failed[0].id, 9u);
+  EXPECT_EQ(rep_back.failed[0].err, EIO);
+}
+
 }  // namespace
 }  // namespace dos::proto

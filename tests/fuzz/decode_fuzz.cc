@@ -129,6 +129,7 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kChunkRead), kChunkReadReq, kEmpty},
     {uint32_t(Op::kChunkTruncate), kChunkTruncateReq, kEmpty},
     {uint32_t(Op::kChunkDelete), kChunkIdReq, kEmpty},
+    {uint32_t(Op::kChunkDeleteMany), kChunkDeleteManyReq, kChunkDeleteManyRep},
     {uint32_t(Op::kChunkStat), kChunkIdReq, kChunkStatRep},
     {uint32_t(Op::kChunkSync), kChunkIdReq, kEmpty},
     {uint32_t(Op::kFsHealth), kEmpty, kFsHealthRep},

@@ -44,7 +44,8 @@ namespace dos::fuzz {
   X(FsckItem) X(FsckRep) X(ConfigEntry) X(ConfigListRep) X(ConfigSetReq) X(NodeLabelReq)         \
   X(NodeAdminReq) X(NodeNameReq) X(NodeAddRep) X(JoinReq) X(NetPingRow) X(NetPingRep)            \
   X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)  \
-  X(KeyInfo) X(KeyAddReq) X(KeyRevokeReq) X(KeySyncReq) X(KeyListRep)
+  X(KeyInfo) X(KeyAddReq) X(KeyRevokeReq) X(KeySyncReq) X(KeyListRep)                           \
+  X(ChunkDeleteManyReq) X(FailedChunk) X(ChunkDeleteManyRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

@@ -276,6 +276,10 @@ std::vector<std::vector<std::string>> Bases() {
       Encode(ChunkWriteReq{5, 1, 4096, {"tcp://127.0.0.1:7702", "tcp://127.0.0.1:7703"}, {}}));
   b[kChunkWriteReq].push_back(
       Encode(ChunkWriteReq{5, 1, 0, {"tcp://127.0.0.1:7703"}, {{0, 4096}, {65536, 13}}}));
+  b[kChunkDeleteManyReq].push_back(Encode(ChunkDeleteManyReq{{1, 0x1000, ~0ull}}));
+  b[kFailedChunk].push_back(Encode(FailedChunk{0x1000, EIO}));
+  b[kChunkDeleteManyRep].push_back(
+      Encode(ChunkDeleteManyRep{{FailedChunk{0x1000, EIO}, FailedChunk{7, EROFS}}}));
   b[kChunkFailedReq].push_back(Encode(ChunkFailedReq{5, 2, {"node2", "node3"}}));
   b[kFailedReplica].push_back(Encode(FailedReplica{"tcp://127.0.0.1:7703", ETIMEDOUT}));
   b[kChunkWriteRep].push_back(

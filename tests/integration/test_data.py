@@ -192,3 +192,43 @@ def test_3_nodes_node_ls_and_default_replication(cluster):
     st = c.fs_stat(c.mount / "f")
     check_replicas(c, st, 3, c.node_names())   # default min(3, 3)
     assert poll(lambda: sum(n["chunks"] for n in c.node_ls()) >= 2 * 3, 10), c.node_ls()
+
+
+# ---- unlink: chunk files go from every node ---------------------------------------
+
+def all_chunk_files(c):
+    return {p for n in c.node_names()
+            for p in (c.node_dir(n) / "data" / "chunks").rglob("*") if p.is_file()}
+
+
+def test_unlink_many_removes_chunk_files(cluster3):
+    """200 small files at R=2 unlinked at once: meta's batched deletes
+    (kChunkDeleteMany) take every chunk file of them off every node within a
+    bounded wait, and a file that stays keeps its bytes."""
+    c = cluster3
+    d = c.mount / "unlink_many"
+    d.mkdir()
+    c.dosctl_raw("fs", "setrepl", c.cpath(d), "2")
+    before = all_chunk_files(c)
+    keep = rand_bytes(3 * CHUNK // 2, 61)
+    write_file(d / "keep", keep)
+    for i in range(200):
+        write_file(d / f"f{i}", rand_bytes(1000 + i, 62 + i))
+    kept = {p for ch in c.fs_stat(d / "keep")["chunks"] for n in ch["replicas"]
+            for p in c.chunk_files(n, chunk_id(ch))}
+    assert len(kept) == 2 * 2 * 2, kept  # 2 chunks x R=2 x (.chunk, .crc)
+    made = all_chunk_files(c) - before
+    assert len(made) >= 201 * 2 * 2, f"{len(made)} new chunk files"
+    for i in range(200):
+        os.unlink(d / f"f{i}")
+    doomed = made - kept
+    gone = poll(lambda: not (all_chunk_files(c) & doomed), timeout=20)
+    assert gone, ("chunk files of unlinked files still there after 20 s: "
+                  f"{sorted(str(p) for p in all_chunk_files(c) & doomed)[:10]}")
+    assert kept <= all_chunk_files(c)
+    assert sorted(os.listdir(d)) == ["keep"]
+    b = c.second_mount()  # a fresh mount: the bytes come from the nodes
+    try:
+        assert read_file(b / "unlink_many" / "keep") == keep
+    finally:
+        c.unmount_second(b)

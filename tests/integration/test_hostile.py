@@ -55,7 +55,7 @@ OP = dict(
     node_label=52, node_admin=53, node_remove=54, node_add=55, join=56, net_ping=57,
     chunk_write=100, chunk_read=101, chunk_truncate=102, chunk_delete=103, chunk_stat=104,
     chunk_sync=105, chunk_inventory=107, chunk_scrub=108, chunk_forward=109,
-    chunk_forward_last=110, peer_ping=115, node_echo=116)
+    chunk_forward_last=110, chunk_delete_many=111, peer_ping=115, node_echo=116)
 META_OPS = {v for k, v in OP.items() if v < 100}
 CHUNK_OPS = {v for k, v in OP.items() if v >= 100}
 
@@ -528,6 +528,10 @@ def chunk_cases():
         (OP["chunk_truncate"], {"id": x, "length": 2**40 + 1}, None, errno.EINVAL),
         (OP["chunk_delete"], {"id": 0}, None, errno.EINVAL),
         (OP["chunk_delete"], {"id": x + 99}, None, errno.ENOENT),
+        (OP["chunk_delete_many"], {"ids": [x, 0]}, None, errno.EINVAL),
+        (OP["chunk_delete_many"], {"ids": [x + 99] * 1025}, None, errno.EINVAL),  # kMaxDeleteBatch
+        (OP["chunk_delete_many"], {"ids": x}, None, errno.EPROTO),
+        (OP["chunk_delete_many"], {"ids": [-1]}, None, errno.EPROTO),
         (OP["chunk_stat"], {"id": x + 99}, None, errno.ENOENT),
         (OP["chunk_stat"], {"id": U64}, None, errno.ENOENT),
         (OP["chunk_sync"], {"id": x + 99}, None, errno.ENOENT),
@@ -562,9 +566,14 @@ def test_hostile_fields_chunk(target):
     assert body["failed"][0]["err"] == errno.ETIMEDOUT, body
     err, msg, _, _ = p.call(OP["chunk_write"], {"id": x + 4})  # no data frame
     assert err == 0, msg
-    for i in range(1, 5):
+    for i in range(1, 4):
         err, msg, _, _ = p.call(OP["chunk_delete"], {"id": x + i})
         assert err == 0, (i, msg)
+    # A batch of the last one and one never written: both count as gone.
+    err, msg, body, _ = p.call(OP["chunk_delete_many"], {"ids": [x + 4, x + 99] * 512})
+    assert err == 0 and body["failed"] == [], (errname(err), msg, body)
+    err, _, _, _ = p.call(OP["chunk_stat"], {"id": x + 4})
+    assert err == errno.ENOENT, errname(err)
     target.alive()
 
 

@@ -111,6 +111,38 @@ TEST_F(ChunkServiceTest, StatTruncateSyncDelete) {
   EXPECT_EQ(nodes_[0].client->Call(Op::kChunkStat, zero, &st).err(), EINVAL);
 }
 
+// One kChunkDeleteMany removes several chunks; an absent one counts as
+// removed, one that cannot go (a directory where its file would be) is named
+// with its errno, and the rest still go.
+TEST_F(ChunkServiceTest, DeleteMany) {
+  for (uint64_t id : {11, 12, 13}) ASSERT_TRUE(Write(nodes_[0], id, 0, "x", {}).ok());
+  proto::ChunkDeleteManyRep rep;
+  ASSERT_TRUE(nodes_[0].client->Call(Op::kChunkDeleteMany, proto::ChunkDeleteManyReq{{11, 99, 12}},
+                                     &rep).ok());
+  EXPECT_TRUE(rep.failed.empty());
+  EXPECT_EQ(Read(nodes_[0], 11, 0, 1).err(), ENOENT);
+  EXPECT_EQ(Read(nodes_[0], 12, 0, 1).err(), ENOENT);
+  EXPECT_EQ(Read(nodes_[0], 13, 0, 1).value(), "x");
+  EXPECT_EQ(nodes_[0].service->Usage().chunks, 1u);
+  // Chunk 14's data file is a directory: unlink(2) gives EISDIR.
+  ASSERT_TRUE(Write(nodes_[0], 14, 0, "y", {}).ok());
+  const std::string path = nodes_[0].dir + "/chunks/0e/000000000000000e.chunk";
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
+  std::filesystem::remove(path);
+  std::filesystem::create_directory(path);
+  rep = {};
+  ASSERT_TRUE(nodes_[0].client->Call(Op::kChunkDeleteMany, proto::ChunkDeleteManyReq{{14, 13}},
+                                     &rep).ok());
+  ASSERT_EQ(rep.failed.size(), 1u);
+  EXPECT_EQ(rep.failed[0].id, 14u);
+  EXPECT_EQ(rep.failed[0].err, EISDIR);
+  EXPECT_EQ(Read(nodes_[0], 13, 0, 1).err(), ENOENT);
+  // Past the cap: refused whole, nothing touched.
+  proto::ChunkDeleteManyReq big;
+  big.ids.assign(proto::kMaxDeleteBatch + 1, 14);
+  EXPECT_EQ(nodes_[0].client->Call(Op::kChunkDeleteMany, big, &rep).err(), EINVAL);
+}
+
 // Issue 3: a forward that fails does not fail the write on the head; the
 // reply names the replica that missed it (the client has meta drop it).
 TEST_F(ChunkServiceTest, FailingForwardIsReported) {
