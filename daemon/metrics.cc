@@ -29,6 +29,7 @@ std::string OpName(uint32_t op) {
       {uint32_t(Op::kOpen), "open"},
       {uint32_t(Op::kCreate), "create"},
       {uint32_t(Op::kRelease), "release"},
+      {uint32_t(Op::kReleaseMany), "release_many"},
       {uint32_t(Op::kChunkList), "chunk_list"},
       {uint32_t(Op::kChunkAlloc), "chunk_alloc"},
       {uint32_t(Op::kCommitWrite), "commit_write"},

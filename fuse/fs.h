@@ -14,6 +14,7 @@
 
 #include "fuse/client.h"
 #include "fuse/file_state.h"
+#include "fuse/release_queue.h"
 #include "fuse/work_pool.h"
 
 namespace dos::fs {
@@ -28,6 +29,8 @@ struct Fs {
   // Sends write-behind data (kWriteThreads threads); made with cluster, after
   // the fork, and stopped before it.
   std::optional<WorkPool> writers;
+  // Batches meta's releases of handles; made with cluster, stopped before it.
+  std::optional<ReleaseQueue> releases;
   FileTable files;
   bool verbose = false;  // foreground or debug: log unexpected errors
   std::string mountpoint;           // as given on the command line

@@ -168,6 +168,7 @@ int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf&
       fuse_daemonize(opts.foreground);
       fs.cluster.emplace(conf);
       fs.writers.emplace(kWriteThreads);
+      fs.releases.emplace(&*fs.cluster);
       if (opts.singlethread) {
         ret = fuse_session_loop(se);
       } else {
@@ -187,6 +188,7 @@ int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf&
   }
   fuse_session_destroy(se);
   fs.writers.reset();
+  fs.releases.reset();
   fs.cluster.reset();
   return ret == 0 ? 0 : 1;
 }

@@ -27,26 +27,27 @@ Status Opened(Fs& fs, proto::OpenRep& rep, proto::Attr* attr) {
 }
 
 Status DoOpen(Fs& fs, fuse_ino_t ino, int flags, proto::Attr* attr) {
-  proto::OpenReq req{ino, fs.cluster->client_id(), static_cast<uint32_t>(flags)};
+  proto::OpenReq req{ino, fs.cluster->client_id(), static_cast<uint32_t>(flags),
+                     fs.releases->Take()};
   proto::OpenRep rep;
   Status s = fs.cluster->Meta(proto::Op::kOpen, req, &rep);
   if (!s.ok()) return s;
   return Opened(fs, rep, attr);
 }
 
-// Undoes DoOpen: meta's handle and the FileTable's.
+// Undoes DoOpen: the FileTable's handle now, meta's soon (ReleaseQueue).
 Status CloseHandle(Fs& fs, fuse_ino_t ino) {
   fs.files.Release(ino);
-  proto::Empty rep;
-  return fs.cluster->Meta(proto::Op::kRelease, proto::ReleaseReq{ino, fs.cluster->client_id()},
-                          &rep);
+  fs.releases->Add(ino);
+  return Status::Ok();
 }
 
 Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, int flags,
                 proto::Attr* attr) {
   const fuse_ctx* ctx = fuse_req_ctx(req);
   proto::CreateReq c{parent,   name, static_cast<uint32_t>(mode & 07777), ctx->uid, ctx->gid,
-                     fs.cluster->client_id(), static_cast<uint32_t>(flags)};
+                     fs.cluster->client_id(), static_cast<uint32_t>(flags),
+                     fs.releases->Take()};
   proto::OpenRep rep;
   Status s = fs.cluster->Meta(proto::Op::kCreate, c, &rep);
   if (s.ok()) return Opened(fs, rep, attr);

@@ -102,13 +102,28 @@ Status XattrNameReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
   return XattrName(name);
 }
-Status OpenReq::Valid() const { return NeedIno(ino, "ino"); }
+namespace {
+Status ValidReleased(const std::vector<uint64_t>& inos) {
+  if (inos.size() > kMaxReleased)
+    return Status::Err(EINVAL, std::to_string(inos.size()) + " released handles in one request, "
+                                   "more than " + std::to_string(kMaxReleased));
+  for (uint64_t ino : inos)
+    if (auto s = NeedIno(ino, "released ino"); !s.ok()) return s;
+  return Status::Ok();
+}
+}  // namespace
+Status OpenReq::Valid() const {
+  if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
+  return ValidReleased(released);
+}
 Status CreateReq::Valid() const {
   if (auto s = NeedIno(parent, "parent"); !s.ok()) return s;
   if (mode & ~07777u) return Status::Err(EINVAL, "create mode has more than permission bits");
+  if (auto s = ValidReleased(released); !s.ok()) return s;
   return ValidName(name);
 }
 Status ReleaseReq::Valid() const { return NeedIno(ino, "ino"); }
+Status ReleaseManyReq::Valid() const { return ValidReleased(inos); }
 Status ChunkListReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
   if (count == 0 || count > kMaxChunkList) return Status::Err(EINVAL, "chunk count out of range");

@@ -72,6 +72,7 @@ enum class Op : uint32_t {
   kCommitWrite = 22,
   kSetRepl = 23,
   kCreate = 24,
+  kReleaseMany = 25,
   // meta: faults
   kChunkFailed = 26,
   // meta: locks
@@ -368,13 +369,16 @@ struct ListxattrRep {
 // ---- meta: open files ------------------------------------------------------
 // Client -> meta: a handle on ino is opened by client (a random id each dosfs
 // process picks). Meta keeps an unlinked inode and its chunks until every
-// handle is released. Reply OpenRep.
+// handle is released. released: handles of client released since its last
+// request (as ReleaseManyReq), released first. Reply OpenRep.
+inline constexpr size_t kMaxReleased = 1024;  // inodes in one ReleaseManyReq or open
 struct OpenReq {
   uint64_t ino = 0;
   uint64_t client = 0;
   uint32_t flags = 0;  // open(2) flags, for the record
+  std::vector<uint64_t> released{};
   Status Valid() const;
-  MSGPACK_DEFINE_MAP(ino, client, flags)
+  MSGPACK_DEFINE_MAP(ino, client, flags, released)
 };
 // The reply carries the chunks among the first kOpenChunks of the file that
 // exist, as ChunkListRep has them: a small file is read without a kChunkList.
@@ -396,8 +400,9 @@ struct CreateReq {
   uint32_t gid = 0;
   uint64_t client = 0;
   uint32_t flags = 0;  // open(2) flags, for the record
+  std::vector<uint64_t> released{};  // as in OpenReq
   Status Valid() const;
-  MSGPACK_DEFINE_MAP(parent, name, mode, uid, gid, client, flags)
+  MSGPACK_DEFINE_MAP(parent, name, mode, uid, gid, client, flags, released)
 };
 // Client -> meta: one handle opened with OpenReq is closed. Reply Empty.
 struct ReleaseReq {
@@ -405,6 +410,15 @@ struct ReleaseReq {
   uint64_t client = 0;
   Status Valid() const;
   MSGPACK_DEFINE_MAP(ino, client)
+};
+// Client -> meta: one handle of client on each of inos (an inode may appear
+// more than once) is closed, in order; dosfs sends its releases so, in
+// batches. Reply Empty.
+struct ReleaseManyReq {
+  uint64_t client = 0;
+  std::vector<uint64_t> inos;
+  Status Valid() const;
+  MSGPACK_DEFINE_MAP(client, inos)
 };
 
 // ---- meta: file layout -----------------------------------------------------
@@ -573,7 +587,7 @@ struct ChunkBadReq {
 struct Extent {
   uint64_t offset = 0;  // within the chunk
   uint32_t length = 0;
-  MSGPACK_DEFINE_ARRAY(offset, length)
+  MSGPACK_DEFINE_MAP(offset, length)
 };
 inline constexpr size_t kMaxExtents = 1024;  // per ChunkWriteReq
 struct ChunkWriteReq {
@@ -581,7 +595,7 @@ struct ChunkWriteReq {
   uint64_t version = 1;
   uint64_t offset = 0;
   std::vector<std::string> chain;  // endpoints still to write, in order
-  std::vector<Extent> extents;     // empty: the whole data frame at offset
+  std::vector<Extent> extents{};   // empty: the whole data frame at offset
   Status Valid() const;
   MSGPACK_DEFINE_MAP(id, version, offset, chain, extents)
 };

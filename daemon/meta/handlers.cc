@@ -69,7 +69,16 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
       if (Status s = cr->Xattr(*b, q.ino, q.name, true); !s.ok()) return s;
     return ns->Removexattr(q.ino, q.name);
   });
+  // Releases that come with an open or create go first, whatever the open's
+  // fate (they happened before it).
+  auto release = [ns](uint64_t client, const std::vector<uint64_t>& inos) {
+    for (uint64_t ino : inos)
+      if (Status s = ns->Release(ino, client); !s.ok())
+        std::fprintf(stderr, "meta: release of inode %llu: %s\n",
+                     static_cast<unsigned long long>(ino), s.ToString().c_str());
+  };
   OnFrom<OpenReq, OpenRep>(server, lane, Op::kOpen, [=](auto& q, auto* r, auto& peer) {
+    release(q.client, q.released);
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Open(*b, q.ino, q.flags); !s.ok()) return s;
     if (Status s = ns->Open(q, r); !s.ok()) return s;
@@ -80,6 +89,7 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
     return Status::Ok();
   });
   OnFrom<CreateReq, OpenRep>(server, lane, Op::kCreate, [=](auto& q, auto* r, auto& peer) {
+    release(q.client, q.released);
     CreateReq req = q;
     if (const Binding* b = keys->BindingOf(peer)) {
       if (Status s = cr->Access(*b, q.parent, W_OK | X_OK); !s.ok()) return s;
@@ -90,6 +100,10 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   });
   On<ReleaseReq, Empty>(server, lane, Op::kRelease,
                         [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
+  On<ReleaseManyReq, Empty>(server, lane, Op::kReleaseMany, [=](auto& q, auto*) {
+    release(q.client, q.inos);
+    return Status::Ok();
+  });
   RegisterEntries(server, lane);
   RegisterLayout(server, lane);
   RegisterRepair(server, lane);

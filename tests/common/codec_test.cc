@@ -155,5 +155,39 @@ TEST(Codec, ChunkDeleteManyLimits) {
   EXPECT_EQ(rep_back.failed[0].err, EIO);
 }
 
+TEST(Codec, ReleasedHandlesLimits) {
+  ReleaseManyReq req{7, {}};
+  EXPECT_TRUE(req.Valid().ok());
+  for (uint64_t i = 0; i < kMaxReleased; ++i) req.inos.push_back(2 + i % 3);  // repeats allowed
+  EXPECT_TRUE(req.Valid().ok());
+  req.inos.push_back(2);
+  EXPECT_EQ(req.Valid().err(), EINVAL);
+  EXPECT_EQ((ReleaseManyReq{7, {2, 0}}.Valid().err()), EINVAL);
+  OpenReq open{2, 7, 0, {3, 3}};
+  EXPECT_TRUE(open.Valid().ok());
+  OpenReq back;
+  ASSERT_TRUE(Decode(Encode(open), &back).ok());
+  EXPECT_EQ(back.released, open.released);
+  open.released.push_back(0);
+  EXPECT_EQ(open.Valid().err(), EINVAL);
+  CreateReq create{1, "f", 0644, 0, 0, 7, 0, std::vector<uint64_t>(kMaxReleased + 1, 2)};
+  EXPECT_EQ(create.Valid().err(), EINVAL);
+}
+
+TEST(Codec, ChunkWriteExtentsLimits) {
+  ChunkWriteReq req{5, 1, 0, {}, {{0, 4096}, {65536, 13}}};
+  EXPECT_TRUE(req.Valid().ok());
+  ChunkWriteReq back;
+  ASSERT_TRUE(Decode(Encode(req), &back).ok());
+  ASSERT_EQ(back.extents.size(), 2u);
+  EXPECT_EQ(back.extents[1].offset, 65536u);
+  EXPECT_EQ(back.extents[1].length, 13u);
+  req.extents.push_back({kMaxChunkSize, 1});
+  EXPECT_EQ(req.Valid().err(), EFBIG);
+  req.extents.pop_back();
+  req.extents.resize(kMaxExtents + 1);
+  EXPECT_EQ(req.Valid().err(), EINVAL);
+}
+
 }  // namespace
 }  // namespace dos::proto

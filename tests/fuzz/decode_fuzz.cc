@@ -104,6 +104,7 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kOpen), kOpenReq, kOpenRep},
     {uint32_t(Op::kCreate), kCreateReq, kOpenRep},
     {uint32_t(Op::kRelease), kReleaseReq, kEmpty},
+    {uint32_t(Op::kReleaseMany), kReleaseManyReq, kEmpty},
     {uint32_t(Op::kChunkList), kChunkListReq, kChunkListRep},
     {uint32_t(Op::kChunkAlloc), kChunkAllocReq, kChunkAllocRep},
     {uint32_t(Op::kCommitWrite), kCommitWriteReq, kAttrRep},

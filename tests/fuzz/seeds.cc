@@ -277,6 +277,9 @@ std::vector<std::vector<std::string>> Bases() {
   b[kChunkWriteReq].push_back(
       Encode(ChunkWriteReq{5, 1, 0, {"tcp://127.0.0.1:7703"}, {{0, 4096}, {65536, 13}}}));
   b[kChunkDeleteManyReq].push_back(Encode(ChunkDeleteManyReq{{1, 0x1000, ~0ull}}));
+  b[kExtent].push_back(Encode(Extent{65536, 4096}));
+  b[kReleaseManyReq].push_back(Encode(ReleaseManyReq{7, {2, 2, 0x1000}}));
+  b[kOpenReq].push_back(Encode(OpenReq{2, 7, 0, {3, 4}}));
   b[kFailedChunk].push_back(Encode(FailedChunk{0x1000, EIO}));
   b[kChunkDeleteManyRep].push_back(
       Encode(ChunkDeleteManyRep{{FailedChunk{0x1000, EIO}, FailedChunk{7, EROFS}}}));
