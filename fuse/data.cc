@@ -407,8 +407,7 @@ Status SendBatch(Fs& fs, FileState& st, std::vector<FileState::QueuedWrite>& bat
 }
 
 // A sender's job: batches of st's queued writes while there are any (see
-// TakeBatch: with enough senders out already, a job ends at once and one
-// of them sends its write).
+// TakeBatch; a job whose write another sender took ends at once).
 void SendQueued(Fs& fs, FileState& st) {
   for (bool sent = false;; sent = true) {
     std::vector<FileState::QueuedWrite> batch = st.TakeBatch(kMaxBatchBytes, sent);
@@ -424,8 +423,10 @@ Status QueueWrite(Fs& fs, const std::shared_ptr<FileState>& st, uint64_t off,
                   std::string_view data) {
   Result<uint64_t> ticket = st->BeginWrite(off, data.size());
   if (!ticket.ok()) return ticket.status();
-  st->Queue({*ticket, off, std::make_shared<const std::string>(data)});
-  fs.writers->Submit([&fs, st] { SendQueued(fs, *st); });
+  // A sender already out takes the write on its next round: no thread is
+  // woken just to find the queue empty.
+  if (st->Queue({*ticket, off, std::make_shared<const std::string>(data)}, kMaxBatchBytes))
+    fs.writers->Submit([&fs, st] { SendQueued(fs, *st); });
   return Status::Ok();
 }
 

@@ -131,18 +131,23 @@ void FileState::EndWrite(uint64_t ticket, const Status& s) {
   writes_cv_.notify_all();
 }
 
-void FileState::Queue(QueuedWrite w) {
+bool FileState::MaySend(uint64_t max_bytes) const {
+  if (queued_.empty() || senders_ >= kMaxSenders) return false;
+  return senders_ == 0 || queued_bytes_ >= max_bytes;
+}
+
+bool FileState::Queue(QueuedWrite w, uint64_t max_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   queued_bytes_ += w.data->size();
   queued_.push_back(std::move(w));
+  return MaySend(max_bytes);
 }
 
 std::vector<FileState::QueuedWrite> FileState::TakeBatch(uint64_t max_bytes, bool sent_one) {
   std::lock_guard<std::mutex> lock(mu_);
   if (sent_one) --senders_;
   std::vector<QueuedWrite> out;
-  if (queued_.empty() || senders_ >= kMaxSenders) return out;
-  if (senders_ > 0 && queued_bytes_ < max_bytes) return out;
+  if (!MaySend(max_bytes)) return out;
   ++senders_;
   out.push_back(std::move(queued_.front()));
   queued_.pop_front();

@@ -84,7 +84,9 @@ class FileState {
     uint64_t off = 0;
     std::shared_ptr<const std::string> data;
   };
-  void Queue(QueuedWrite w);
+  // Queues w; true if a sender should be started for it (TakeBatch with
+  // max_bytes would give a batch now), false if one already out takes it.
+  bool Queue(QueuedWrite w, uint64_t max_bytes);
   // For a sender: takes the oldest queued write and, unless it crosses a
   // chunk boundary, the other queued writes within its chunk, up to
   // max_bytes in all (the oldest goes whatever its size). One batch of a
@@ -121,6 +123,7 @@ class FileState {
   std::deque<QueuedWrite> queued_;  // registered, not yet taken by a sender
   uint64_t queued_bytes_ = 0;
   int senders_ = 0;  // batches out (see TakeBatch)
+  bool MaySend(uint64_t max_bytes) const;  // with mu_ held: may another batch go out
   uint64_t next_ticket_ = 1;
   Status write_error_;  // first error of a background write not yet reported
 

@@ -13,17 +13,20 @@ import pytest
 from dosit import CHUNK, MiB, rand_bytes, read_file
 
 
+def _pwrite(fd, model, data, off):
+    """pwrite data at off, and the same into the local model."""
+    assert os.pwrite(fd, data, off) == len(data)
+    end = off + len(data)
+    if end > len(model):
+        model.extend(b"\0" * (end - len(model)))
+    model[off:end] = data
+
+
 def _random_writes(fd, model, seed, count, span):
     rng = random.Random(seed)
     for _ in range(count):
         size = rng.choice([1, 17, 4096, 4097, 65536, 300000, MiB])
-        off = rng.randrange(0, span)
-        data = rng.randbytes(size)
-        assert os.pwrite(fd, data, off) == size
-        end = off + size
-        if end > len(model):
-            model.extend(b"\0" * (end - len(model)))
-        model[off:end] = data
+        _pwrite(fd, model, rng.randbytes(size), rng.randrange(0, span))
 
 
 def test_overlapping_writes_land_in_order(wd, cluster3):
@@ -167,12 +170,7 @@ def test_small_writes_batched_reach_every_replica(wd, cluster3):
                 off = CHUNK - 6000 + rng.randrange(0, 12000)   # near the boundary
             else:
                 off = rng.randrange(0, 2 * MiB)
-            data = rng.randbytes(size)
-            assert os.pwrite(fd, data, off) == size
-            end = off + size
-            if end > len(model):
-                model.extend(b"\0" * (end - len(model)))
-            model[off:end] = data
+            _pwrite(fd, model, rng.randbytes(size), off)
         assert os.fstat(fd).st_size == len(model)
         assert os.pread(fd, len(model), 0) == bytes(model), "read through the writer differs"
         os.fsync(fd)
