@@ -12,7 +12,9 @@
 #include <optional>
 #include <utility>
 
+#include "fuse/caps_cache.h"
 #include "fuse/client.h"
+#include "fuse/dir_attr_cache.h"
 #include "fuse/file_state.h"
 #include "fuse/release_queue.h"
 #include "fuse/work_pool.h"
@@ -32,6 +34,8 @@ struct Fs {
   // Batches meta's releases of handles; made with cluster, stopped before it.
   std::optional<ReleaseQueue> releases;
   FileTable files;
+  CapsCache caps;
+  DirAttrCache dir_attrs;
   bool verbose = false;  // foreground or debug: log unexpected errors
   std::string mountpoint;           // as given on the command line
   std::once_flag readahead_once;    // see TuneReadahead

@@ -132,7 +132,9 @@ Status DoMkdir(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mode
   proto::MkdirReq m{parent, name, static_cast<uint32_t>(mode & 07777), ctx->uid, ctx->gid};
   proto::EntryRep rep;
   Status s = fs.cluster->Meta(proto::Op::kMkdir, m, &rep);
-  if (s.ok()) *attr = rep.attr;
+  if (!s.ok()) return s;
+  *attr = rep.attr;
+  fs.dir_attrs.Put(rep.parent);
   return s;
 }
 
@@ -150,8 +152,9 @@ void Mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
 
 void Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Fs& fs = Get(req);
+  fs.dir_attrs.Clear();  // the removed directory may be among them
   Status s = Guard([&] {
-    proto::Empty rep;
+    proto::RemoveRep rep;
     return fs.cluster->Meta(proto::Op::kRmdir, proto::RemoveReq{parent, name}, &rep);
   });
   ReplyStatus(req, "rmdir", parent, s);

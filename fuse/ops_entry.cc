@@ -94,6 +94,13 @@ void ForgetMulti(fuse_req_t req, size_t, fuse_forget_data*) { fuse_reply_none(re
 
 void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   Fs& fs = Get(req);
+  double valid_s;
+  if (std::optional<proto::Attr> a = fs.dir_attrs.Take(ino, &valid_s)) {
+    struct stat st;
+    FillStat(*a, &st);
+    fuse_reply_attr(req, &st, valid_s);
+    return;
+  }
   proto::Attr attr;
   Status s = Guard([&] { return DoGetattr(fs, ino, &attr); });
   if (!s.ok()) return ReplyStatus(req, "getattr", ino, s);
@@ -104,6 +111,7 @@ void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
 
 void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* in, int to_set, fuse_file_info*) {
   Fs& fs = Get(req);
+  fs.dir_attrs.Forget(ino);
   proto::Attr attr;
   Status s = Guard([&] { return DoSetattr(fs, ino, in, to_set, &attr); });
   if (!s.ok()) return ReplyStatus(req, "setattr", ino, s);

@@ -49,8 +49,13 @@ Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mod
                      fs.cluster->client_id(), static_cast<uint32_t>(flags),
                      fs.releases->Take()};
   proto::OpenRep rep;
+  const uint64_t gen = fs.caps.generation();
   Status s = fs.cluster->Meta(proto::Op::kCreate, c, &rep);
-  if (s.ok()) return Opened(fs, rep, attr);
+  if (s.ok()) {
+    fs.caps.NoteAbsent(rep.attr.ino, gen);  // a new file has no attributes yet
+    fs.dir_attrs.Put(rep.parent);
+    return Opened(fs, rep, attr);
+  }
   if (s.err() != EEXIST || (flags & O_EXCL)) return s;
   // Another client made it between the kernel's lookup and ours: open that.
   proto::EntryRep found;

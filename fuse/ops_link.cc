@@ -19,8 +19,10 @@ void ReplyEntryOr(fuse_req_t req, const char* op, uint64_t ino, const Status& s,
 void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Fs& fs = Get(req);
   Status s = Guard([&] {
-    proto::Empty rep;
-    return fs.cluster->Meta(proto::Op::kUnlink, proto::RemoveReq{parent, name}, &rep);
+    proto::RemoveRep rep;
+    Status r = fs.cluster->Meta(proto::Op::kUnlink, proto::RemoveReq{parent, name}, &rep);
+    if (r.ok()) fs.dir_attrs.Put(rep.parent);
+    return r;
   });
   ReplyStatus(req, "unlink", parent, s);
 }
@@ -28,6 +30,7 @@ void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
             const char* newname, unsigned int flags) {
   Fs& fs = Get(req);
+  fs.dir_attrs.Clear();  // a directory moved changes too
   Status s = Guard([&] {
     proto::RenameReq r{parent, name, newparent, newname, flags};
     proto::Empty rep;
@@ -42,7 +45,10 @@ void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newn
   Status s = Guard([&] {
     return fs.cluster->Meta(proto::Op::kLink, proto::LinkReq{ino, newparent, newname}, &rep);
   });
-  if (s.ok()) fs.files.Merge(&rep.attr);
+  if (s.ok()) {
+    fs.files.Merge(&rep.attr);
+    fs.dir_attrs.Put(rep.parent);
+  }
   ReplyEntryOr(req, "link", ino, s, rep.attr);
 }
 
@@ -54,6 +60,7 @@ void Symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* na
     proto::SymlinkReq r{parent, name, link, ctx->uid, ctx->gid};
     return fs.cluster->Meta(proto::Op::kSymlink, r, &rep);
   });
+  if (s.ok()) fs.dir_attrs.Put(rep.parent);
   ReplyEntryOr(req, "symlink", parent, s, rep.attr);
 }
 
@@ -74,6 +81,7 @@ void Mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev
     proto::MknodReq r{parent, name, static_cast<uint32_t>(mode), rdev, ctx->uid, ctx->gid};
     return fs.cluster->Meta(proto::Op::kMknod, r, &rep);
   });
+  if (s.ok()) fs.dir_attrs.Put(rep.parent);
   ReplyEntryOr(req, "mknod", parent, s, rep.attr);
 }
 

@@ -25,6 +25,8 @@ void ReplyXattrBytes(fuse_req_t req, size_t size, const char* data, size_t len) 
 void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
               int flags) {
   Fs& fs = Get(req);
+  fs.caps.Forget(ino);
+  fs.dir_attrs.Forget(ino);
   Status s = Guard([&] {
     proto::SetxattrReq r;
     r.ino = ino;
@@ -39,10 +41,16 @@ void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
 
 void Getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   Fs& fs = Get(req);
+  // Asked before every write(2): see CapsCache.
+  const bool caps = name == kCapsXattr;
+  if (caps && fs.caps.KnownAbsent(ino))
+    return ReplyStatus(req, "getxattr", ino, Status::Err(ENODATA));
+  const uint64_t gen = fs.caps.generation();
   proto::XattrRep rep;
   Status s = Guard([&] {
     return fs.cluster->Meta(proto::Op::kGetxattr, proto::XattrNameReq{ino, name}, &rep);
   });
+  if (caps && s.err() == ENODATA) fs.caps.NoteAbsent(ino, gen);
   if (!s.ok()) return ReplyStatus(req, "getxattr", ino, s);
   ReplyXattrBytes(req, size, rep.value.data(), rep.value.size());
 }
@@ -65,6 +73,8 @@ void Listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 
 void Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   Fs& fs = Get(req);
+  fs.caps.Forget(ino);
+  fs.dir_attrs.Forget(ino);
   Status s = Guard([&] {
     proto::Empty rep;
     return fs.cluster->Meta(proto::Op::kRemovexattr, proto::XattrNameReq{ino, name}, &rep);

@@ -1,5 +1,10 @@
 #include "common/net/client.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -28,69 +33,87 @@ std::string HandshakeError(const std::string& endpoint, uint16_t event, uint32_t
 }  // namespace
 
 Client::Client(zmq::context_t* ctx, std::string endpoint)
-    : ctx_(ctx), endpoint_(std::move(endpoint)), push_(*ctx, zmq::socket_type::push) {
-  inproc_ = "inproc://dos-client-" + std::to_string(g_client_seq.fetch_add(1));
-  push_.set(zmq::sockopt::linger, 0);
-  push_.set(zmq::sockopt::sndhwm, 0);
-  std::promise<void> ready;
-  auto ready_f = ready.get_future();
-  thread_ = std::thread([this, &ready] {
-    // Socket creation fails when the process runs out of sockets or files:
-    // the client is then broken (every call fails) instead of the process.
-    std::optional<zmq::socket_t> pull, dealer, monitor;
-    try {
-      pull.emplace(*ctx_, zmq::socket_type::pull);
-      pull->set(zmq::sockopt::rcvhwm, 0);
-      pull->bind(inproc_);
-      dealer.emplace(*ctx_, zmq::socket_type::dealer);
-      ApplyClientSecurity(*dealer);
-      std::string mon = inproc_ + "-monitor";
-      if (zmq_socket_monitor(dealer->handle(), mon.c_str(), kMonitorEvents) != 0)
-        throw zmq::error_t();
-      monitor.emplace(*ctx_, zmq::socket_type::pair);
-      monitor->set(zmq::sockopt::linger, 0);
-      monitor->connect(mon);
-    } catch (const zmq::error_t& e) {
-      broken_ = e.num();
-      ready.set_value();
-      return;
-    }
-    pull_ = &*pull;
-    ready.set_value();
-    Loop(*dealer, *monitor);
-    zmq_socket_monitor(dealer->handle(), nullptr, 0);
-    pull_ = nullptr;
-  });
-  ready_f.wait();
-  if (broken_ == 0) push_.connect(inproc_);
+    : ctx_(ctx), endpoint_(std::move(endpoint)) {
+  // Socket creation fails when the process runs out of sockets or files:
+  // the client is then broken (every call fails) instead of the process.
+  try {
+    dealer_.emplace(*ctx_, zmq::socket_type::dealer);
+    ApplyClientSecurity(*dealer_);
+    dealer_->set(zmq::sockopt::linger, 0);
+    dealer_->set(zmq::sockopt::sndhwm, 0);
+    dealer_->set(zmq::sockopt::rcvhwm, 0);
+    dealer_->set(zmq::sockopt::reconnect_ivl, 100);
+    dealer_->set(zmq::sockopt::reconnect_ivl_max, 1000);
+    dealer_->set(zmq::sockopt::maxmsgsize,
+                 static_cast<int64_t>(proto::kMaxData + proto::kMaxBody));
+    std::string mon = "inproc://dos-client-monitor-" + std::to_string(g_client_seq.fetch_add(1));
+    if (zmq_socket_monitor(dealer_->handle(), mon.c_str(), kMonitorEvents) != 0)
+      throw zmq::error_t();
+    monitor_.emplace(*ctx_, zmq::socket_type::pair);
+    monitor_->set(zmq::sockopt::linger, 0);
+    monitor_->connect(mon);
+    dealer_fd_ = dealer_->get(zmq::sockopt::fd);
+    monitor_fd_ = monitor_->get(zmq::sockopt::fd);
+  } catch (const zmq::error_t& e) {
+    broken_ = e.num() ? e.num() : EMFILE;
+    return;
+  }
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    broken_ = errno;
+    return;
+  }
+  try {
+    dealer_->connect(endpoint_);
+  } catch (const zmq::error_t&) {
+    // A bad endpoint: every call times out; the caller's message names it.
+  }
 }
 
 Client::~Client() {
-  if (broken_ == 0) {
-    std::lock_guard<std::mutex> lock(push_mu_);
-    push_.send(zmq::str_buffer("stop"), zmq::send_flags::none);
+  {
+    std::lock_guard<std::mutex> lock(sock_mu_);
+    if (dealer_) zmq_socket_monitor(dealer_->handle(), nullptr, 0);
+    monitor_.reset();
+    dealer_.reset();
   }
-  thread_.join();
+  if (wake_fd_ >= 0) close(wake_fd_);
   FailPending(EIO, "client closed");
 }
 
 void Client::FailPending(int err, const std::string& msg) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, p] : pending_) {
-    Message m;
-    m.env.err = err;
-    m.env.msg = msg;
-    p->promise.set_value(std::move(m));
+    p->reply = Message{};
+    p->reply.env.err = err;
+    p->reply.env.msg = msg;
+    p->done = true;
+    p->cv.notify_all();
   }
   pending_.clear();
+  if (wake_fd_ >= 0) (void)eventfd_write(wake_fd_, 1);
+}
+
+void Client::Deliver(Message m) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pending_.find(m.env.id);
+  if (it == pending_.end()) return;  // caller gave up
+  std::shared_ptr<Pending> p = it->second;
+  pending_.erase(it);
+  p->reply = std::move(m);
+  p->done = true;
+  p->cv.notify_all();
+  // The leader may sleep in poll(); when it drains itself, it will look.
+  if (p->leading && std::this_thread::get_id() != leader_thread_) (void)eventfd_write(wake_fd_, 1);
 }
 
 // Handshake events of the dealer: a refused key fails the calls in flight
 // (they would only time out) and makes the next send reconnect, since
 // libzmq gives up on a connection whose handshake failed.
-void Client::OnMonitorEvent(zmq::socket_t& monitor) {
+void Client::OnMonitorEvent() {
   std::vector<zmq::message_t> frames;
-  (void)zmq::recv_multipart(monitor, std::back_inserter(frames));
+  if (!zmq::recv_multipart(*monitor_, std::back_inserter(frames), zmq::recv_flags::dontwait))
+    return;
   if (frames.empty() || frames[0].size() < 6) return;
   uint16_t event;
   uint32_t value;
@@ -120,61 +143,54 @@ void Client::OnMonitorEvent(zmq::socket_t& monitor) {
   }
 }
 
-void Client::Reconnect(zmq::socket_t& dealer) {
+void Client::Reconnect() {
   reconnect_ = false;
   try {
-    dealer.disconnect(endpoint_);
+    dealer_->disconnect(endpoint_);
   } catch (const zmq::error_t&) {
     // Already gone: libzmq dropped it after the failed handshake.
   }
   try {
-    dealer.connect(endpoint_);
+    dealer_->connect(endpoint_);
   } catch (const zmq::error_t&) {
   }
 }
 
-void Client::Loop(zmq::socket_t& dealer, zmq::socket_t& monitor) {
-  dealer.set(zmq::sockopt::linger, 0);
-  dealer.set(zmq::sockopt::sndhwm, 0);
-  dealer.set(zmq::sockopt::rcvhwm, 0);
-  dealer.set(zmq::sockopt::reconnect_ivl, 100);
-  dealer.set(zmq::sockopt::reconnect_ivl_max, 1000);
-  dealer.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxData + proto::kMaxBody));
-  try {
-    dealer.connect(endpoint_);
-  } catch (const zmq::error_t&) {
-    // A bad endpoint: every call times out; the caller's message names it.
-  }
-  zmq::pollitem_t items[] = {{static_cast<void*>(*pull_), 0, ZMQ_POLLIN, 0},
-                             {static_cast<void*>(dealer), 0, ZMQ_POLLIN, 0},
-                             {static_cast<void*>(monitor), 0, ZMQ_POLLIN, 0}};
-  std::vector<zmq::message_t> frames;
+// ZMQ_FD is edge-triggered: it signals only that ZMQ_EVENTS must be read
+// again, so every message queued is taken now, and after every send.
+void Client::DrainLocked() {
   for (;;) {
-    zmq::poll(items, 3, std::chrono::milliseconds(-1));
-    if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent(monitor);
-    if (items[0].revents & ZMQ_POLLIN) {
-      frames.clear();
-      (void)zmq::recv_multipart(*pull_, std::back_inserter(frames));
-      if (frames.size() == 1) return;  // stop
-      if (reconnect_) Reconnect(dealer);
-      ForwardFrames(dealer, frames);
+    bool any = false;
+    if (monitor_->get(zmq::sockopt::events) & ZMQ_POLLIN) {
+      OnMonitorEvent();
+      any = true;
     }
-    if (items[1].revents & ZMQ_POLLIN) {
-      frames.clear();
-      (void)zmq::recv_multipart(dealer, std::back_inserter(frames));
-      Message m;
-      if (!ParseMessage(frames, 0, &m).ok()) continue;  // nothing to match it to
-      std::shared_ptr<Pending> p;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = pending_.find(m.env.id);
-        if (it == pending_.end()) continue;  // caller gave up
-        p = it->second;
-        pending_.erase(it);
+    if (dealer_->get(zmq::sockopt::events) & ZMQ_POLLIN) {
+      std::vector<zmq::message_t> frames;
+      if (zmq::recv_multipart(*dealer_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+        Message m;
+        if (ParseMessage(frames, 0, &m).ok()) Deliver(std::move(m));  // else: nothing to match
       }
-      p->promise.set_value(std::move(m));
+      any = true;
     }
+    if (!any) return;
   }
+}
+
+void Client::Lead(std::chrono::steady_clock::time_point deadline) {
+  constexpr int kLeadSliceMs = 100;  // a lost edge costs at most this
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  deadline - std::chrono::steady_clock::now())
+                  .count();
+  int wait = static_cast<int>(std::clamp<int64_t>(left + 1, 0, kLeadSliceMs));
+  pollfd fds[] = {{dealer_fd_, POLLIN, 0}, {monitor_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  (void)poll(fds, 3, wait);  // EINTR: drain and look again
+  if (fds[2].revents & POLLIN) {
+    eventfd_t v;
+    (void)eventfd_read(wake_fd_, &v);
+  }
+  std::lock_guard<std::mutex> lock(sock_mu_);
+  if (dealer_) DrainLocked();
 }
 
 Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::message_t> data,
@@ -193,30 +209,54 @@ Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::m
   req.body = std::move(body);
   req.data = std::move(data);
   auto p = std::make_shared<Pending>();
-  t.reply_ = p->promise.get_future();
+  t.pending_ = p;
   t.id_ = req.env.id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_[req.env.id] = p;
   }
-  {
-    std::lock_guard<std::mutex> lock(push_mu_);
-    SendMessage(push_, req, false);
-  }
+  std::lock_guard<std::mutex> lock(sock_mu_);
+  if (reconnect_) Reconnect();
+  // A failed send (no peer yet for a bad endpoint) loses the request: the
+  // caller's deadline reports it. Never block here: sock_mu_ is held.
+  (void)SendMessage(*dealer_, req, true);
+  DrainLocked();
   return t;
 }
 
 Result<Message> Client::Wait(Ticket& t) {
   if (!t.sent_.ok()) return t.sent_;
-  if (t.reply_.wait_until(t.deadline_) != std::future_status::ready) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (pending_.erase(t.id_) == 1)
+  auto p = std::static_pointer_cast<Pending>(t.pending_);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!p->done) {
+    if (std::chrono::steady_clock::now() >= t.deadline_) {
+      pending_.erase(t.id_);
       return Status::Err(ETIMEDOUT, "no reply from " + endpoint_ + " in " +
                                         std::to_string(t.timeout_ms_) + " ms" +
                                         (hint_.empty() ? "" : " (" + hint_ + ")"));
-    // The reply arrived while the lock was being taken: use it.
+    }
+    if (!leader_) {
+      leader_ = true;
+      leader_thread_ = std::this_thread::get_id();
+      p->leading = true;
+      lock.unlock();
+      Lead(t.deadline_);
+      lock.lock();
+      p->leading = false;
+      leader_ = false;
+      // Pass the lead on to a caller that sleeps (the others look when they come to wait).
+      for (auto& [id, q] : pending_)
+        if (q->waiting) {
+          q->cv.notify_all();
+          break;
+        }
+      continue;
+    }
+    p->waiting = true;
+    p->cv.wait_until(lock, t.deadline_);
+    p->waiting = false;
   }
-  Message rep = t.reply_.get();
+  Message rep = std::move(p->reply);
   if (rep.env.err != 0) return Status::Err(rep.env.err, rep.env.msg);
   return rep;
 }

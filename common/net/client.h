@@ -1,23 +1,31 @@
 // Client: a DEALER connection to one server with many requests in flight.
 //
-// Any thread may Call() at once; each call gets a request id, goes out through
-// the client's I/O thread and waits for the reply with that id until its
-// timeout. Errors: ETIMEDOUT when the deadline passes (a dead or unreachable
+// Any thread may Call() at once; each call gets a request id and waits for
+// the reply with that id until its timeout. There is no I/O thread of the
+// client's own: the caller sends on the socket itself, and one waiting
+// caller at a time (the leader) polls the socket's descriptors and hands
+// every reply that arrives to its caller; when its own reply is in, it
+// passes the lead to another waiting caller. So a lone call costs no thread
+// switch beyond ZeroMQ's own I/O thread.
+// Errors: ETIMEDOUT when the deadline passes (a dead or unreachable
 // peer looks like this: ZeroMQ reconnects by itself, so the next call may
 // succeed), EPROTO for a reply that does not decode, and whatever errno the
 // server put in the reply envelope. With CURVE on, a server that refuses
 // this client's key (or a security mismatch: one side plaintext) fails the
 // calls in flight at once with EACCES "authentication failed: ..."; the
 // next call connects afresh, so a key registered later starts to work.
+//
+// Lock order: sock_mu_ before mu_.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <future>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <optional>
 #include <thread>
 
 #include "common/net/message.h"
@@ -45,7 +53,7 @@ class Client {
     uint64_t id_ = 0;
     int timeout_ms_ = 0;
     std::chrono::steady_clock::time_point deadline_;
-    std::future<Message> reply_;
+    std::shared_ptr<void> pending_;  // the client's Pending
     Status sent_;  // an error before anything went out
   };
 
@@ -88,27 +96,39 @@ class Client {
 
  private:
   struct Pending {
-    std::promise<Message> promise;
+    std::condition_variable cv;  // done, or the lead is free
+    bool done = false;
+    bool waiting = false;  // its caller sleeps on cv
+    bool leading = false;  // its caller is the leader
+    Message reply;
   };
-  void Loop(zmq::socket_t& dealer, zmq::socket_t& monitor);
-  void OnMonitorEvent(zmq::socket_t& monitor);
-  void Reconnect(zmq::socket_t& dealer);
+  // Polls the sockets' descriptors until one is readable, the wake fd is
+  // written, or deadline (at most kLeadSliceMs), then drains them.
+  void Lead(std::chrono::steady_clock::time_point deadline);
+  // Under sock_mu_: every reply and monitor event queued now, handed out.
+  void DrainLocked();
+  void OnMonitorEvent();
+  void Reconnect();
+  void Deliver(Message m);
   void FailPending(int err, const std::string& msg);
 
   zmq::context_t* ctx_;
   std::string endpoint_;
-  std::string inproc_;
-  std::mutex push_mu_;  // guards push_; taken before mu_ never
-  zmq::socket_t push_;  // callers -> I/O thread
-  std::mutex mu_;       // guards pending_
+  std::mutex sock_mu_;  // guards dealer_, monitor_, reconnect_, connected_
+  std::optional<zmq::socket_t> dealer_;
+  std::optional<zmq::socket_t> monitor_;
+  int dealer_fd_ = -1;
+  int monitor_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: a reply for the leader came in through another thread
+  bool reconnect_ = false;  // the last handshake failed
+  bool connected_ = false;  // TCP up, handshake not yet done
+  std::mutex mu_;  // guards pending_, hint_, leader_
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;
-  std::string hint_;  // guards: mu_; why no reply may come (handshake trouble)
-  bool reconnect_ = false;   // I/O thread: the last handshake failed
-  bool connected_ = false;   // I/O thread: TCP up, handshake not yet done
+  std::string hint_;  // why no reply may come (handshake trouble)
+  bool leader_ = false;
+  std::thread::id leader_thread_;  // valid while leader_
   std::atomic<uint64_t> next_id_{1};
-  int broken_ = 0;  // errno when the I/O thread could not open its sockets
-  zmq::socket_t* pull_ = nullptr;  // owned by the I/O thread
-  std::thread thread_;
+  int broken_ = 0;  // errno when the sockets could not be made
 };
 
 }  // namespace dos::net

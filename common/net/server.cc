@@ -3,14 +3,16 @@
 #include "common/net/client.h"
 #include "common/net/curve.h"
 
-#include <atomic>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <chrono>
-#include <future>
+#include <system_error>
 
 namespace dos::net {
 
 namespace {
-std::atomic<uint64_t> g_server_seq{0};
 constexpr int64_t kMaxFrame = static_cast<int64_t>(proto::kMaxData + proto::kMaxBody);
 
 void SendFrames(zmq::socket_t& sock, zmq::message_t& routing, Message& msg) {
@@ -24,7 +26,6 @@ void SendFrames(zmq::socket_t& sock, zmq::message_t& routing, Message& msg) {
 }  // namespace
 
 Server::Server(zmq::context_t* ctx) : ctx_(ctx), router_(*ctx, zmq::socket_type::router) {
-  inproc_ = "inproc://dos-server-" + std::to_string(g_server_seq.fetch_add(1));
   router_.set(zmq::sockopt::linger, 0);
   router_.set(zmq::sockopt::sndhwm, 0);
   router_.set(zmq::sockopt::rcvhwm, 0);
@@ -32,7 +33,10 @@ Server::Server(zmq::context_t* ctx) : ctx_(ctx), router_(*ctx, zmq::socket_type:
   ApplyServerSecurity(router_);
 }
 
-Server::~Server() { Stop(); }
+Server::~Server() {
+  Stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
 
 void Server::AddLane(int lane, int threads) {
   auto l = std::make_unique<Lane>();
@@ -55,20 +59,10 @@ Status Server::Bind(const std::string& endpoint) {
 }
 
 void Server::Start() {
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   started_ = true;
-  // The reply socket must be bound before workers connect to it.
-  std::promise<void> ready;
-  auto f = ready.get_future();
-  io_ = std::thread([this, &ready] {
-    zmq::socket_t replies(*ctx_, zmq::socket_type::pull);
-    replies.set(zmq::sockopt::rcvhwm, 0);
-    replies.bind(inproc_);
-    replies_ = &replies;
-    ready.set_value();
-    IoLoop();
-    replies_ = nullptr;
-  });
-  f.wait();
+  io_ = std::thread([this] { IoLoop(); });
   for (auto& [id, lane] : lanes_)
     for (int i = 0; i < lane->threads; ++i)
       lane->workers.emplace_back([this, l = lane.get()] { Worker(l); });
@@ -87,41 +81,47 @@ void Server::Stop() {
     lane->workers.clear();
   }
   {
-    zmq::socket_t push(*ctx_, zmq::socket_type::push);
-    push.set(zmq::sockopt::linger, 1000);
-    push.connect(inproc_);
-    push.send(zmq::str_buffer("stop"), zmq::send_flags::none);
-    io_.join();
+    std::lock_guard<std::mutex> lock(router_mu_);
+    stop_ = true;
   }
+  (void)eventfd_write(wake_fd_, 1);
+  io_.join();
   router_.close();
 }
 
 void Server::IoLoop() {
-  zmq::pollitem_t items[] = {{static_cast<void*>(router_), 0, ZMQ_POLLIN, 0},
-                             {static_cast<void*>(*replies_), 0, ZMQ_POLLIN, 0}};
+  int router_fd;
+  {
+    std::lock_guard<std::mutex> lock(router_mu_);
+    router_fd = router_.get(zmq::sockopt::fd);
+  }
+  pollfd fds[] = {{router_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(router_mu_);
+      if (stop_) return;
+      DrainLocked();
+    }
+    if (poll(fds, 2, -1) < 0) continue;  // EINTR: look again
+    if (fds[1].revents & POLLIN) {
+      eventfd_t v;
+      (void)eventfd_read(wake_fd_, &v);
+    }
+  }
+}
+
+void Server::DrainLocked() {
   std::vector<zmq::message_t> frames;
   for (;;) {
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(-1));
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      return;
-    }
-    if (items[1].revents & ZMQ_POLLIN) {
+      if (!(router_.get(zmq::sockopt::events) & ZMQ_POLLIN)) return;
       frames.clear();
-      (void)zmq::recv_multipart(*replies_, std::back_inserter(frames));
-      if (frames.size() == 1) return;  // stop
-      ForwardFrames(router_, frames);
+      if (!zmq::recv_multipart(router_, std::back_inserter(frames), zmq::recv_flags::dontwait))
+        return;
+    } catch (const zmq::error_t&) {
+      return;  // EINTR or a socket in trouble: poll again
     }
-    if (items[0].revents & ZMQ_POLLIN) {
-      frames.clear();
-      try {
-        (void)zmq::recv_multipart(router_, std::back_inserter(frames));
-      } catch (const zmq::error_t&) {
-        continue;
-      }
-      Dispatch(frames);
-    }
+    Dispatch(frames);
   }
 }
 
@@ -152,7 +152,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
     rep.env.id = job.msg.env.id;
     rep.env.err = s.err();
     rep.env.msg = s.message();
-    SendFrames(router_, job.routing, rep);
+    SendFrames(router_, job.routing, rep);  // router_mu_ is held
     return;
   }
   // A peer's deadline is a hint, never a licence to hold a worker for days.
@@ -166,11 +166,21 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
   lane->cv.notify_one();
 }
 
+void Server::Reply(zmq::message_t& routing, Message& rep) {
+  bool waiting = false;
+  {
+    std::lock_guard<std::mutex> lock(router_mu_);
+    SendFrames(router_, routing, rep);
+    try {
+      waiting = router_.get(zmq::sockopt::events) & ZMQ_POLLIN;
+    } catch (const zmq::error_t&) {
+      waiting = true;  // let the I/O thread find out
+    }
+  }
+  if (waiting) (void)eventfd_write(wake_fd_, 1);
+}
+
 void Server::Worker(Lane* lane) {
-  zmq::socket_t push(*ctx_, zmq::socket_type::push);
-  push.set(zmq::sockopt::sndhwm, 0);
-  push.set(zmq::sockopt::linger, 1000);
-  push.connect(inproc_);
   for (;;) {
     Job job;
     {
@@ -203,7 +213,7 @@ void Server::Worker(Lane* lane) {
                     std::chrono::steady_clock::now() - start)
                     .count(),
                 s.err());
-    SendFrames(push, job.routing, rep);
+    Reply(job.routing, rep);
   }
 }
 

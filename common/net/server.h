@@ -3,13 +3,19 @@
 // Each op is registered on a lane; a lane is a queue served by its own
 // threads (meta runs on a one-thread lane so that its operations are
 // serial; the chunk store on a wide one so that a write waiting on the next
-// replica does not hold up others). The I/O thread only moves frames: it
-// checks the envelope (EPROTO for garbage, a wrong version or an unknown op,
-// answered at once) and queues the request; a worker decodes the body,
-// calls the handler and sends the reply back through the I/O thread. A
-// handler's exception becomes EIO; nothing a peer sends stops the loop.
+// replica does not hold up others). The I/O thread only takes requests in:
+// it checks the envelope (EPROTO for garbage, a wrong version or an unknown
+// op, answered at once) and queues the request; a worker decodes the body,
+// calls the handler and sends the reply on the ROUTER itself (under
+// router_mu_, so a reply costs no wake-up of the I/O thread). A handler's
+// exception becomes EIO; nothing a peer sends stops the loop.
 // With CURVE on (net::SetSecurity) the ROUTER is a CURVE server and the
 // authorizer sees the peer's key on every request.
+//
+// The I/O thread sleeps in poll(2) on the ROUTER's ZMQ_FD and an eventfd
+// without holding router_mu_. ZMQ_FD only says "look at ZMQ_EVENTS again",
+// and any operation on the socket may take that signal, so a worker that
+// sends a reply and then finds a request waiting writes the eventfd.
 #pragma once
 
 #include <condition_variable>
@@ -72,18 +78,22 @@ class Server {
     Handler handler;
   };
   void IoLoop();
+  // Under router_mu_: takes in every request waiting on the ROUTER.
+  void DrainLocked();
   void Worker(Lane* lane);
   void Dispatch(std::vector<zmq::message_t>& frames);
+  void Reply(zmq::message_t& routing, Message& rep);
 
   zmq::context_t* ctx_;
+  std::mutex router_mu_;  // guards router_ once started, and stop_
   zmq::socket_t router_;
+  bool stop_ = false;
+  int wake_fd_ = -1;  // eventfd: the I/O thread must look at the ROUTER (or stop)
   std::string endpoint_;
-  std::string inproc_;
   std::map<int, std::unique_ptr<Lane>> lanes_;
   std::map<uint32_t, Route> routes_;  // fixed before Start()
   Observer observer_;                 // fixed before Start()
   Authorizer authorize_;              // fixed before Start()
-  zmq::socket_t* replies_ = nullptr;  // owned by the I/O thread
   std::thread io_;
   bool started_ = false;
 };

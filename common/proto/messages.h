@@ -176,9 +176,14 @@ struct ChunkInfo {
 // ---- meta: namespace -----------------------------------------------------
 // Client -> meta. Every name is checked: non-empty, <= kMaxName, no '/', not
 // "." or "..". Replies: EntryRep for ops that return an inode.
+// parent: for ops that add a name (mknod, mkdir, symlink, link), the
+// directory's attributes after the change (ino 0: not given). The kernel
+// asks for them at the next lookup in it; dosfs answers from this
+// (DirAttrCache) instead of a round trip.
 struct EntryRep {
   Attr attr;
-  MSGPACK_DEFINE_MAP(attr)
+  Attr parent{};
+  MSGPACK_DEFINE_MAP(attr, parent)
 };
 struct AttrRep {
   Attr attr;
@@ -255,12 +260,17 @@ struct MkdirReq {
 };
 
 // Client -> meta: unlink (a non-directory) or rmdir (an empty directory).
-// Unlink: EISDIR for a directory. Rmdir: ENOTDIR, ENOTEMPTY. Reply Empty.
+// Unlink: EISDIR for a directory. Rmdir: ENOTDIR, ENOTEMPTY. Reply RemoveRep.
 struct RemoveReq {
   uint64_t parent = 0;
   std::string name;
   Status Valid() const;
   MSGPACK_DEFINE_MAP(parent, name)
+};
+// The directory's attributes after the removal, as EntryRep::parent.
+struct RemoveRep {
+  Attr parent{};
+  MSGPACK_DEFINE_MAP(parent)
 };
 
 // Client -> meta: make a symlink holding target. Reply EntryRep.
@@ -387,7 +397,8 @@ struct OpenRep {
   Attr attr;
   uint64_t chunk_size = kDefaultChunkSize;
   std::vector<ChunkInfo> chunks;
-  MSGPACK_DEFINE_MAP(attr, chunk_size, chunks)
+  Attr parent{};  // kCreate: as EntryRep::parent
+  MSGPACK_DEFINE_MAP(attr, chunk_size, chunks, parent)
 };
 // Client -> meta: mknod of a regular file and an open of it in one call
 // (open(2) with O_CREAT of a name the kernel found missing). Errors as

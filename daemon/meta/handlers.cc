@@ -96,7 +96,9 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
       req.uid = b->uid;
       req.gid = b->gid;
     }
-    return ns->Create(req, r);
+    Status s = ns->Create(req, r);
+    if (s.ok() && !ns->Getattr(q.parent, &r->parent).ok()) r->parent = Attr{};
+    return s;
   });
   On<ReleaseReq, Empty>(server, lane, Op::kRelease,
                         [ns](auto& q, auto*) { return ns->Release(q.ino, q.client); });
@@ -118,6 +120,11 @@ void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
   auto* ns = &ns_;
   auto* cr = &creds_;
   auto* keys = &keys_;
+  // The directory's attributes after a change, for the client (EntryRep::parent).
+  auto parent_attr = [ns](uint64_t dir, Status s, Attr* out) {
+    if (s.ok() && !ns->Getattr(dir, out).ok()) *out = Attr{};
+    return s;
+  };
   OnFrom<MknodReq, EntryRep>(server, lane, Op::kMknod, [=](auto& q, auto* r, auto& peer) {
     MknodReq req = q;
     if (const Binding* b = keys->BindingOf(peer)) {
@@ -125,7 +132,7 @@ void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
       req.uid = b->uid;
       req.gid = b->gid;
     }
-    return ns->Mknod(req, &r->attr);
+    return parent_attr(q.parent, ns->Mknod(req, &r->attr), &r->parent);
   });
   OnFrom<MkdirReq, EntryRep>(server, lane, Op::kMkdir, [=](auto& q, auto* r, auto& peer) {
     MkdirReq req = q;
@@ -134,7 +141,7 @@ void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
       req.uid = b->uid;
       req.gid = b->gid;
     }
-    return ns->Mkdir(req, &r->attr);
+    return parent_attr(q.parent, ns->Mkdir(req, &r->attr), &r->parent);
   });
   OnFrom<SymlinkReq, EntryRep>(server, lane, Op::kSymlink, [=](auto& q, auto* r, auto& peer) {
     SymlinkReq req = q;
@@ -143,22 +150,22 @@ void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
       req.uid = b->uid;
       req.gid = b->gid;
     }
-    return ns->Symlink(req, &r->attr);
+    return parent_attr(q.parent, ns->Symlink(req, &r->attr), &r->parent);
   });
   OnFrom<LinkReq, EntryRep>(server, lane, Op::kLink, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Access(*b, q.newparent, W_OK | X_OK); !s.ok()) return s;
-    return ns->Link(q, &r->attr);
+    return parent_attr(q.newparent, ns->Link(q, &r->attr), &r->parent);
   });
-  OnFrom<RemoveReq, Empty>(server, lane, Op::kUnlink, [=](auto& q, auto*, auto& peer) {
+  OnFrom<RemoveReq, RemoveRep>(server, lane, Op::kUnlink, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Remove(*b, q.parent, q.name); !s.ok()) return s;
-    return ns->Unlink(q.parent, q.name);
+    return parent_attr(q.parent, ns->Unlink(q.parent, q.name), &r->parent);
   });
-  OnFrom<RemoveReq, Empty>(server, lane, Op::kRmdir, [=](auto& q, auto*, auto& peer) {
+  OnFrom<RemoveReq, RemoveRep>(server, lane, Op::kRmdir, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Remove(*b, q.parent, q.name); !s.ok()) return s;
-    return ns->Rmdir(q.parent, q.name);
+    return parent_attr(q.parent, ns->Rmdir(q.parent, q.name), &r->parent);
   });
   OnFrom<RenameReq, Empty>(server, lane, Op::kRename, [=](auto& q, auto*, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))

@@ -45,7 +45,8 @@ namespace dos::fuzz {
   X(NodeAdminReq) X(NodeNameReq) X(NodeAddRep) X(JoinReq) X(NetPingRow) X(NetPingRep)            \
   X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)  \
   X(KeyInfo) X(KeyAddReq) X(KeyRevokeReq) X(KeySyncReq) X(KeyListRep)                           \
-  X(ChunkDeleteManyReq) X(FailedChunk) X(ChunkDeleteManyRep) X(Extent) X(ReleaseManyReq)
+  X(ChunkDeleteManyReq) X(FailedChunk) X(ChunkDeleteManyRep) X(Extent) X(ReleaseManyReq)    \
+  X(RemoveRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

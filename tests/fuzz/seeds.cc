@@ -263,6 +263,7 @@ std::vector<std::vector<std::string>> Bases() {
   b[kEnvelope].push_back(Encode(Envelope{kProtocolVersion, 100, ~0ull, 15000, EPROTO, "oops"}));
   b[kAttr].push_back(Encode(FullAttr(7)));
   b[kEntryRep].push_back(Encode(EntryRep{FullAttr(7)}));
+  b[kEntryRep].push_back(Encode(EntryRep{FullAttr(7), FullAttr(1)}));
   b[kChunkInfo].push_back(Encode(FullChunk(0)));
   b[kChunkAllocRep].push_back(Encode(ChunkAllocRep{FullChunk(9)}));
   b[kChunkListRep].push_back(Encode(ChunkListRep{kDefaultChunkSize, {FullChunk(0), FullChunk(1)}}));
@@ -279,6 +280,8 @@ std::vector<std::vector<std::string>> Bases() {
   b[kChunkDeleteManyReq].push_back(Encode(ChunkDeleteManyReq{{1, 0x1000, ~0ull}}));
   b[kExtent].push_back(Encode(Extent{65536, 4096}));
   b[kReleaseManyReq].push_back(Encode(ReleaseManyReq{7, {2, 2, 0x1000}}));
+  b[kRemoveRep].push_back(Encode(RemoveRep{}));
+  b[kRemoveRep].push_back(Encode(RemoveRep{Attr{1, 040755, 3, 0, 0, 0, 4096, 1, 2, 3}}));
   b[kOpenReq].push_back(Encode(OpenReq{2, 7, 0, {3, 4}}));
   b[kFailedChunk].push_back(Encode(FailedChunk{0x1000, EIO}));
   b[kChunkDeleteManyRep].push_back(

@@ -6,6 +6,7 @@ import errno
 import os
 import pickle
 import stat
+import struct
 import time
 
 import pytest
@@ -206,6 +207,45 @@ def test_xattr_on_directory_and_survives_rename(wd):
     assert os.getxattr(wd / "e" / "f", "user.f") == b"1"
     os.link(wd / "e" / "f", wd / "hard")
     assert os.getxattr(wd / "hard", "user.f") == b"1"
+
+
+
+# A file capability goes when the file is written, as on a local disk. The
+# kernel asks for security.capability before every write(2); dosfs answers
+# "none" from memory for a second after meta (or its own create) said so, and
+# must forget that when a capability is set through it.
+CAPS = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0)  # v2, effective, cap_net_raw
+
+
+def test_file_capability_dropped_by_write(wd):
+    p = wd / "capfile"
+    fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o755)
+    try:
+        os.write(fd, b"a")  # dosfs now knows the file has no capability
+        os.setxattr(p, "security.capability", CAPS)
+        assert os.getxattr(p, "security.capability") == CAPS
+        os.write(fd, b"b")
+        expect_errno(errno.ENODATA, os.getxattr, p, "security.capability")
+    finally:
+        os.close(fd)
+    # Set on a closed file, dropped by the first write of the next open.
+    os.setxattr(p, "security.capability", CAPS)
+    fd = os.open(p, os.O_WRONLY)
+    try:
+        os.pwrite(fd, b"c", 0)
+    finally:
+        os.close(fd)
+    expect_errno(errno.ENODATA, os.getxattr, p, "security.capability")
+    assert read_file(p) == b"cb"
+    # Other attributes stay.
+    os.setxattr(p, "user.kept", b"1")
+    fd = os.open(p, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, b"d")
+    finally:
+        os.close(fd)
+    assert os.getxattr(p, "user.kept") == b"1"
+    assert read_file(p) == b"cbd"
 
 
 # ---- permission checks for another user ----------------------------------------

@@ -55,14 +55,24 @@ class ServiceTest : public ::testing::Test {
 
 TEST_F(ServiceTest, NamespaceOverTheWire) {
   proto::EntryRep e;
+  proto::AttrRep root;
+  ASSERT_TRUE(Call(Op::kGetattr, proto::InoReq{1}, &root).ok());
   ASSERT_TRUE(Call(Op::kMkdir, proto::MkdirReq{1, "d", 0755, 1, 2}, &e).ok());
+  // The reply carries the parent as it is after the change.
+  EXPECT_EQ(e.parent.ino, 1u);
+  EXPECT_EQ(e.parent.nlink, root.attr.nlink + 1);
+  EXPECT_GE(e.parent.mtime_ns, root.attr.mtime_ns);
   proto::EntryRep l;
   ASSERT_TRUE(Call(Op::kLookup, proto::LookupReq{1, "d"}, &l).ok());
   EXPECT_EQ(l.attr.ino, e.attr.ino);
   EXPECT_EQ(Call(Op::kLookup, proto::LookupReq{1, "nope"}, &l).err(), ENOENT);
+  EXPECT_EQ(l.parent.ino, 0u);  // lookup changes nothing
   EXPECT_EQ(Call(Op::kMkdir, proto::MkdirReq{1, "a/b", 0755, 0, 0}, &e).err(), EINVAL);
+  proto::RemoveRep removed;
+  EXPECT_EQ(Call(Op::kRmdir, proto::RemoveReq{1, "d"}, &removed).err(), 0);
+  EXPECT_EQ(removed.parent.ino, 1u);
+  EXPECT_EQ(removed.parent.nlink, root.attr.nlink);
   proto::Empty empty;
-  EXPECT_EQ(Call(Op::kRmdir, proto::RemoveReq{1, "d"}, &empty).err(), 0);
   proto::StatfsRep st;
   ASSERT_TRUE(Call(Op::kStatfs, proto::Empty{}, &st).ok());
   EXPECT_EQ(st.files, 1u);
