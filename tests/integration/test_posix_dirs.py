@@ -93,6 +93,57 @@ def test_dir_nlink_counts_subdirs(wd):
     assert os.stat(wd / "d").st_nlink == 3
 
 
+
+def test_dir_attrs_right_after_each_change(wd):
+    """dosfs answers a directory's GETATTR after a change with the attributes
+    meta sent with that change (DirAttrCache); each one must be the latest."""
+    d = wd / "d"
+    os.mkdir(d)
+    before = os.stat(d)
+    ops = [
+        (lambda: os.mkdir(d / "s1"), 3),
+        (lambda: write_file(d / "f", b"x"), 3),
+        (lambda: os.mkdir(d / "s2"), 4),
+        (lambda: os.symlink("f", d / "l"), 4),
+        (lambda: os.link(d / "f", d / "h"), 4),
+        (lambda: os.mknod(d / "p", stat.S_IFIFO | 0o600), 4),
+        (lambda: os.unlink(d / "h"), 4),
+        (lambda: os.rename(d / "s2", wd / "s2"), 3),  # a subdirectory leaves
+        (lambda: os.rename(d / "f", d / "g"), 3),
+        (lambda: os.rmdir(d / "s1"), 2),
+        (lambda: os.unlink(d / "p"), 2),
+    ]
+    last = before
+    for i, (op, nlink) in enumerate(ops):
+        op()
+        st = os.stat(d)
+        assert st.st_nlink == nlink, i
+        assert st.st_mtime_ns >= last.st_mtime_ns and st.st_ctime_ns >= last.st_ctime_ns, i
+        assert (st.st_mtime_ns, st.st_ctime_ns) != (before.st_mtime_ns, before.st_ctime_ns), i
+        last = st
+    os.chmod(d, 0o700)
+    write_file(d / "n", b"")
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    os.setxattr(d, "user.x", b"1")
+    ctime = os.stat(d).st_ctime_ns
+    os.unlink(d / "n")
+    assert os.stat(d).st_ctime_ns >= ctime
+    assert sorted(os.listdir(d)) == ["g", "l"]
+    # A directory removed while open: its GETATTR must not come from before.
+    os.mkdir(d / "gone")
+    write_file(d / "gone" / "x", b"")
+    fd = os.open(d / "gone", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.unlink(d / "gone" / "x")
+        os.rmdir(d / "gone")
+        try:
+            assert os.fstat(fd).st_nlink in (0, 1)  # Linux shows 0 on a local disk
+        except OSError as e:
+            assert e.errno == errno.ENOENT
+    finally:
+        os.close(fd)
+
+
 # ---- rename -----------------------------------------------------------------
 
 def test_rename_file_within_dir(wd):
