@@ -373,7 +373,9 @@ Status CommitPending(Fs& fs, FileState& st) {
   if (!p) return Status::Ok();
   proto::CommitWriteReq req{st.ino(), p->end, p->mtime_ns};
   proto::AttrRep rep;
-  if (Status s = fs.cluster->Meta(proto::Op::kCommitWrite, req, &rep); !s.ok()) return s;
+  Status s = fs.cluster->Meta(proto::Op::kCommitWrite, req, &rep);
+  fs.listings.Changed(st.ino());  // size and mtime
+  if (!s.ok()) return s;
   st.Committed(*p, rep.attr);
   return Status::Ok();
 }

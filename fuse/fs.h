@@ -15,6 +15,7 @@
 #include "fuse/caps_cache.h"
 #include "fuse/client.h"
 #include "fuse/dir_attr_cache.h"
+#include "fuse/dir_listing.h"
 #include "fuse/file_state.h"
 #include "fuse/release_queue.h"
 #include "fuse/work_pool.h"
@@ -36,6 +37,7 @@ struct Fs {
   FileTable files;
   CapsCache caps;
   DirAttrCache dir_attrs;
+  DirListings listings;
   bool verbose = false;  // foreground or debug: log unexpected errors
   std::string mountpoint;           // as given on the command line
   std::once_flag readahead_once;    // see TuneReadahead

@@ -135,6 +135,7 @@ Status DoMkdir(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mode
   if (!s.ok()) return s;
   *attr = rep.attr;
   fs.dir_attrs.Put(rep.parent);
+  fs.listings.Added(parent, name, rep.attr);
   return s;
 }
 
@@ -153,6 +154,7 @@ void Mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
 void Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Fs& fs = Get(req);
   fs.dir_attrs.Clear();  // the removed directory may be among them
+  fs.listings.Clear();
   Status s = Guard([&] {
     proto::RemoveRep rep;
     return fs.cluster->Meta(proto::Op::kRmdir, proto::RemoveReq{parent, name}, &rep);

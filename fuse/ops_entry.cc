@@ -16,6 +16,19 @@ static_assert(proto::kSetMode == FUSE_SET_ATTR_MODE && proto::kSetUid == FUSE_SE
               proto::kSetMtimeNow == FUSE_SET_ATTR_MTIME_NOW &&
               proto::kSetCtime == FUSE_SET_ATTR_CTIME);
 
+// Fetches parent's entries for DirListings when lookups there keep missing.
+void MaybeFetchListing(Fs& fs, fuse_ino_t parent) {
+  if (!fs.listings.ShouldFetch(parent)) return;
+  const uint64_t gen = fs.listings.generation();
+  proto::ReaddirRep rep;
+  Status s = Guard([&] {
+    return fs.cluster->Meta(proto::Op::kReaddir,
+                            proto::ReaddirReq{parent, 0, DirListings::kMaxEntries}, &rep);
+  });
+  if (!s.ok()) return fs.listings.Abandon(parent);
+  fs.listings.Fetched(parent, std::move(rep.entries), gen);
+}
+
 Status DoLookup(Fs& fs, fuse_ino_t parent, const char* name, proto::Attr* attr) {
   proto::EntryRep rep;
   Status s = fs.cluster->Meta(proto::Op::kLookup, proto::LookupReq{parent, name}, &rep);
@@ -67,6 +80,7 @@ Status DoSetattr(Fs& fs, fuse_ino_t ino, const struct stat* in, int to_set, prot
   }
   proto::AttrRep rep;
   Status s = fs.cluster->Meta(proto::Op::kSetattr, MakeSetattr(ino, in, to_set), &rep);
+  fs.listings.Changed(ino);  // also on failure: part of it may have been done
   if (!s.ok()) return s;
   if (size && st) st->Truncated(rep.attr.size);
   fs.files.Merge(&rep.attr);
@@ -79,6 +93,17 @@ Status DoSetattr(Fs& fs, fuse_ino_t ino, const struct stat* in, int to_set, prot
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Fs& fs = Get(req);
   proto::Attr attr;
+  for (int round = 0; round < 2; ++round) {
+    double valid_s;
+    if (fs.listings.Find(parent, name, &attr, &valid_s)) {
+      fs.files.Merge(&attr);
+      fuse_entry_param e;
+      FillEntry(attr, &e, valid_s);
+      fuse_reply_entry(req, &e);
+      return;
+    }
+    if (round == 0) MaybeFetchListing(fs, parent);
+  }
   Status s = Guard([&] { return DoLookup(fs, parent, name, &attr); });
   if (s.err() == ENOENT) return ReplyNegativeEntry(req);
   if (!s.ok()) return ReplyStatus(req, "lookup", parent, s);

@@ -54,6 +54,7 @@ Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mod
   if (s.ok()) {
     fs.caps.NoteAbsent(rep.attr.ino, gen);  // a new file has no attributes yet
     fs.dir_attrs.Put(rep.parent);
+    fs.listings.Added(parent, name, rep.attr);
     return Opened(fs, rep, attr);
   }
   if (s.err() != EEXIST || (flags & O_EXCL)) return s;

@@ -21,7 +21,9 @@ void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Status s = Guard([&] {
     proto::RemoveRep rep;
     Status r = fs.cluster->Meta(proto::Op::kUnlink, proto::RemoveReq{parent, name}, &rep);
-    if (r.ok()) fs.dir_attrs.Put(rep.parent);
+    if (!r.ok()) return r;
+    fs.dir_attrs.Put(rep.parent);
+    fs.listings.Removed(parent, name);
     return r;
   });
   ReplyStatus(req, "unlink", parent, s);
@@ -31,6 +33,7 @@ void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newp
             const char* newname, unsigned int flags) {
   Fs& fs = Get(req);
   fs.dir_attrs.Clear();  // a directory moved changes too
+  fs.listings.Clear();
   Status s = Guard([&] {
     proto::RenameReq r{parent, name, newparent, newname, flags};
     proto::Empty rep;
@@ -45,9 +48,11 @@ void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newn
   Status s = Guard([&] {
     return fs.cluster->Meta(proto::Op::kLink, proto::LinkReq{ino, newparent, newname}, &rep);
   });
+  fs.listings.Changed(ino);  // nlink and ctime
   if (s.ok()) {
     fs.files.Merge(&rep.attr);
     fs.dir_attrs.Put(rep.parent);
+    fs.listings.Added(newparent, newname, rep.attr);
   }
   ReplyEntryOr(req, "link", ino, s, rep.attr);
 }
@@ -60,7 +65,10 @@ void Symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* na
     proto::SymlinkReq r{parent, name, link, ctx->uid, ctx->gid};
     return fs.cluster->Meta(proto::Op::kSymlink, r, &rep);
   });
-  if (s.ok()) fs.dir_attrs.Put(rep.parent);
+  if (s.ok()) {
+    fs.dir_attrs.Put(rep.parent);
+    fs.listings.Added(parent, name, rep.attr);
+  }
   ReplyEntryOr(req, "symlink", parent, s, rep.attr);
 }
 
@@ -81,7 +89,10 @@ void Mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev
     proto::MknodReq r{parent, name, static_cast<uint32_t>(mode), rdev, ctx->uid, ctx->gid};
     return fs.cluster->Meta(proto::Op::kMknod, r, &rep);
   });
-  if (s.ok()) fs.dir_attrs.Put(rep.parent);
+  if (s.ok()) {
+    fs.dir_attrs.Put(rep.parent);
+    fs.listings.Added(parent, name, rep.attr);
+  }
   ReplyEntryOr(req, "mknod", parent, s, rep.attr);
 }
 

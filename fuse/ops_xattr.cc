@@ -27,6 +27,7 @@ void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
   Fs& fs = Get(req);
   fs.caps.Forget(ino);
   fs.dir_attrs.Forget(ino);
+  fs.listings.Changed(ino);  // ctime
   Status s = Guard([&] {
     proto::SetxattrReq r;
     r.ino = ino;
@@ -75,6 +76,7 @@ void Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   Fs& fs = Get(req);
   fs.caps.Forget(ino);
   fs.dir_attrs.Forget(ino);
+  fs.listings.Changed(ino);
   Status s = Guard([&] {
     proto::Empty rep;
     return fs.cluster->Meta(proto::Op::kRemovexattr, proto::XattrNameReq{ino, name}, &rep);

@@ -74,13 +74,13 @@ void FillStat(const proto::Attr& attr, struct stat* st) {
   st->st_ctim = ToTimespec(attr.ctime_ns);
 }
 
-void FillEntry(const proto::Attr& attr, fuse_entry_param* e) {
+void FillEntry(const proto::Attr& attr, fuse_entry_param* e, double valid_s) {
   std::memset(e, 0, sizeof(*e));
   e->ino = attr.ino;
   e->generation = 0;
   FillStat(attr, &e->attr);
-  e->attr_timeout = kAttrTimeout;
-  e->entry_timeout = kEntryTimeout;
+  e->attr_timeout = valid_s >= 0 ? valid_s : kAttrTimeout;
+  e->entry_timeout = valid_s >= 0 ? valid_s : kEntryTimeout;
 }
 
 void ReplyStatus(fuse_req_t req, const char* op, uint64_t ino, const Status& s) {

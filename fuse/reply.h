@@ -12,7 +12,9 @@
 namespace dos::fs {
 
 void FillStat(const proto::Attr& attr, struct stat* st);
-void FillEntry(const proto::Attr& attr, fuse_entry_param* e);
+// Timeouts default to kEntryTimeout and kAttrTimeout; a cached answer gives
+// the validity it has left.
+void FillEntry(const proto::Attr& attr, fuse_entry_param* e, double valid_s = -1);
 
 // fuse_reply_err with s.err() (0 for OK), logging unexpected errors.
 void ReplyStatus(fuse_req_t req, const char* op, uint64_t ino, const Status& s);

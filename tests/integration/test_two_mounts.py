@@ -185,6 +185,64 @@ def test_replace_by_rename_seen_on_b(ab):
     assert got, f"B still reads {read_or_none(b / 'cfg')!r} after {CACHE_WAIT}s"
 
 
+
+def test_busy_dir_on_b_follows_changes_on_a(ab):
+    """B answers lookups in a busy directory from a listing (DirListings);
+    changes on A still show on B within the cache lag, and B's own changes
+    at once."""
+    a, b = ab
+    for i in range(40):
+        write_file(a / f"f{i}", b"x" * i)
+    time.sleep(1.1)  # B's kernel forgets the names; B's lookups now miss
+    for i in range(40):
+        assert os.stat(b / f"f{i}").st_size == i
+    expect_errno(errno.ENOENT, os.stat, b / "new")
+    # Close-to-open holds for a name B never looked up, listing or not.
+    write_file(a / "late", b"closed on A")
+    assert read_file(b / "late") == b"closed on A"
+    write_file(a / "new", b"fresh")
+    os.unlink(a / "f1")
+    os.chmod(a / "f2", 0o600)
+    write_file(a / "f3", b"grown" * 100)
+    assert poll(lambda: os.path.exists(b / "new"), CACHE_WAIT), "created on A, not seen on B"
+    assert poll(lambda: not os.path.lexists(b / "f1"), CACHE_WAIT), "unlinked on A, still on B"
+    assert poll(lambda: os.stat(b / "f2").st_mode & 0o777 == 0o600, CACHE_WAIT)
+    assert poll(lambda: os.stat(b / "f3").st_size == 500, CACHE_WAIT)
+    assert read_file(b / "new") == b"fresh"
+    # B's own changes in the same busy directory show on B at once.
+    time.sleep(1.1)
+    for i in range(4, 40):
+        os.stat(b / f"f{i}")
+    # The kernel drops its dentries (as under memory pressure): each stat
+    # below is a LOOKUP that the listing answers, so it must know the change.
+    def fresh_stat(p):
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("2\n")
+        return os.stat(p)
+    os.chmod(b / "f4", 0o640)
+    assert fresh_stat(b / "f4").st_mode & 0o777 == 0o640
+    with open(b / "f5", "ab") as f:
+        f.write(b"more")
+    assert fresh_stat(b / "f5").st_size == 9
+    os.unlink(b / "f6")
+    expect_errno(errno.ENOENT, fresh_stat, b / "f6")
+    write_file(b / "f6", b"again")
+    assert fresh_stat(b / "f6").st_size == 5
+    os.link(b / "f7", b / "f7-link")
+    assert fresh_stat(b / "f7").st_nlink == 2
+    os.unlink(b / "f7-link")
+    assert fresh_stat(b / "f7").st_nlink == 1
+    os.setxattr(b / "f9", "user.k", b"v")
+    assert fresh_stat(b / "f9").st_ctime_ns >= os.stat(b / "f10").st_ctime_ns
+    os.rename(b / "f8", b / "f8-renamed")
+    expect_errno(errno.ENOENT, fresh_stat, b / "f8")
+    assert fresh_stat(b / "f8-renamed").st_size == 8
+    os.mkdir(b / "sub")
+    assert fresh_stat(b).st_nlink == 3
+    os.rmdir(b / "sub")
+    expect_errno(errno.ENOENT, fresh_stat, b / "sub")
+
+
 # ---- flock -----------------------------------------------------------------------
 
 def test_flock_on_a_blocks_b(ab):
