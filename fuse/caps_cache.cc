@@ -1,16 +1,8 @@
 #include "fuse/caps_cache.h"
 
-#include <chrono>
+#include "fuse/clock.h"
 
 namespace dos::fs {
-
-namespace {
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 bool CapsCache::KnownAbsent(uint64_t ino) {
   const int64_t now_ns = SteadyNs();

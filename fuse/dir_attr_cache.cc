@@ -1,16 +1,8 @@
 #include "fuse/dir_attr_cache.h"
 
-#include <chrono>
+#include "fuse/clock.h"
 
 namespace dos::fs {
-
-namespace {
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 void DirAttrCache::Put(const proto::Attr& attr) {
   if (attr.ino == 0) return;

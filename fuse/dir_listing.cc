@@ -3,17 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <chrono>
+
+#include "fuse/clock.h"
 
 namespace dos::fs {
-
-namespace {
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 DirListings::Listing* DirListings::FreshLocked(uint64_t parent, int64_t now) {
   auto it = dirs_.find(parent);

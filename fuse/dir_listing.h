@@ -38,7 +38,7 @@ class DirListings {
   static constexpr int64_t kValidNs = 1'000'000'000;
   static constexpr uint32_t kMaxEntries = proto::kMaxReaddir;
   static constexpr int kFetchAfter = 4;  // misses in a directory within kValidNs
-  static constexpr size_t kMaxDirs = 64;
+  static constexpr size_t kMaxDirs = 16;  // up to 4096 entries each: a few MB at most
 
   // True if the listing of parent has name: fills *attr, and *valid_s with
   // the seconds of validity left.
