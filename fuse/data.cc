@@ -411,8 +411,9 @@ Status SendBatch(Fs& fs, FileState& st, std::vector<FileState::QueuedWrite>& bat
 // A sender's job: batches of st's queued writes while there are any (see
 // TakeBatch; a job whose write another sender took ends at once).
 void SendQueued(Fs& fs, FileState& st) {
-  for (bool sent = false;; sent = true) {
-    std::vector<FileState::QueuedWrite> batch = st.TakeBatch(kMaxBatchBytes, sent);
+  std::optional<uint64_t> sent;  // the chunk of the batch just sent
+  for (;;) {
+    std::vector<FileState::QueuedWrite> batch = st.TakeBatch(kMaxBatchBytes, &sent);
     if (batch.empty()) return;
     Status s = Guard([&] { return SendBatch(fs, st, batch); });
     for (const FileState::QueuedWrite& w : batch) st.EndWrite(w.ticket, s);

@@ -131,26 +131,37 @@ void FileState::EndWrite(uint64_t ticket, const Status& s) {
   writes_cv_.notify_all();
 }
 
-bool FileState::MaySend(uint64_t max_bytes) const {
-  if (queued_.empty() || senders_ >= kMaxSenders) return false;
-  return senders_ == 0 || queued_bytes_ >= max_bytes;
+std::deque<FileState::QueuedWrite>::iterator FileState::NextToSend(uint64_t max_bytes) {
+  if (queued_.empty() || senders_ >= kMaxSenders) return queued_.end();
+  if (queued_bytes_ >= max_bytes) return queued_.begin();
+  if (senders_ >= kMaxSmallSenders) return queued_.end();
+  for (auto it = queued_.begin(); it != queued_.end(); ++it)
+    if (!chunks_out_.count(it->off / chunk_size_)) return it;
+  return queued_.end();
 }
 
 bool FileState::Queue(QueuedWrite w, uint64_t max_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   queued_bytes_ += w.data->size();
   queued_.push_back(std::move(w));
-  return MaySend(max_bytes);
+  return NextToSend(max_bytes) != queued_.end();
 }
 
-std::vector<FileState::QueuedWrite> FileState::TakeBatch(uint64_t max_bytes, bool sent_one) {
+std::vector<FileState::QueuedWrite> FileState::TakeBatch(uint64_t max_bytes,
+                                                         std::optional<uint64_t>* sent) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (sent_one) --senders_;
+  if (sent->has_value()) {
+    --senders_;
+    if (auto c = chunks_out_.find(**sent); c != chunks_out_.end() && --c->second == 0)
+      chunks_out_.erase(c);
+    sent->reset();
+  }
   std::vector<QueuedWrite> out;
-  if (!MaySend(max_bytes)) return out;
+  auto first = NextToSend(max_bytes);
+  if (first == queued_.end()) return out;
   ++senders_;
-  out.push_back(std::move(queued_.front()));
-  queued_.pop_front();
+  out.push_back(std::move(*first));
+  queued_.erase(first);
   queued_bytes_ -= out[0].data->size();
   const uint64_t cs = chunk_size_;
   auto chunk_of = [cs](const QueuedWrite& w, uint64_t* index) {
@@ -159,7 +170,10 @@ std::vector<FileState::QueuedWrite> FileState::TakeBatch(uint64_t max_bytes, boo
     return len > 0 && (w.off + len - 1) / cs == *index;  // within one chunk
   };
   uint64_t index = 0;
-  if (!chunk_of(out[0], &index)) return out;
+  const bool within = chunk_of(out[0], &index);
+  ++chunks_out_[index];
+  *sent = index;
+  if (!within) return out;
   uint64_t bytes = out[0].data->size();
   for (auto it = queued_.begin(); it != queued_.end();) {
     uint64_t other = 0;

@@ -87,16 +87,22 @@ class FileState {
   // Queues w; true if a sender should be started for it (TakeBatch with
   // max_bytes would give a batch now), false if one already out takes it.
   bool Queue(QueuedWrite w, uint64_t max_bytes);
-  // For a sender: takes the oldest queued write and, unless it crosses a
-  // chunk boundary, the other queued writes within its chunk, up to
-  // max_bytes in all (the oldest goes whatever its size). One batch of a
-  // file is out at a time unless max_bytes are queued (then up to
-  // kMaxSenders), so that small writes queue up and go together: empty when
-  // nothing is queued or enough batches are out. A sender that got a batch
-  // calls again with sent_one when it is sent (and ended), and goes on
-  // while it gets one.
+  // For a sender: takes the oldest queued write of a chunk that has no
+  // batch out and, unless it crosses a chunk boundary, the other queued
+  // writes within its chunk, up to max_bytes in all (the first goes
+  // whatever its size). One batch per chunk is out at a time, and at most
+  // kMaxSmallSenders batches, unless max_bytes are queued (then the oldest
+  // write goes, whatever its chunk, up to kMaxSenders batches): small writes
+  // to one chunk queue up and go together, while writes to other chunks go
+  // in parallel, a few at a time (each batch costs a round trip of CPU on
+  // every replica, so more and smaller batches would cost more than they
+  // hide). Empty when
+  // nothing may go. A sender that got a batch calls again with *sent (the
+  // chunk index of that batch, set by the call) when it is sent and ended,
+  // and goes on while it gets one.
   static constexpr int kMaxSenders = 16;
-  std::vector<QueuedWrite> TakeBatch(uint64_t max_bytes, bool sent_one);
+  static constexpr int kMaxSmallSenders = 4;
+  std::vector<QueuedWrite> TakeBatch(uint64_t max_bytes, std::optional<uint64_t>* sent);
   // Waits until no write is in flight. With take_error, returns and clears
   // the first error of a background write (flush, fsync); else Ok.
   Status WaitWrites(bool take_error);
@@ -123,7 +129,9 @@ class FileState {
   std::deque<QueuedWrite> queued_;  // registered, not yet taken by a sender
   uint64_t queued_bytes_ = 0;
   int senders_ = 0;  // batches out (see TakeBatch)
-  bool MaySend(uint64_t max_bytes) const;  // with mu_ held: may another batch go out
+  std::map<uint64_t, int> chunks_out_;  // chunk index -> batches out
+  // With mu_ held: the queued write the next batch starts with, or end().
+  std::deque<QueuedWrite>::iterator NextToSend(uint64_t max_bytes);
   uint64_t next_ticket_ = 1;
   Status write_error_;  // first error of a background write not yet reported
 

@@ -34,7 +34,36 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   return db;
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  for (auto& [sql, stmts] : kept_)
+    for (sqlite3_stmt* s : stmts) sqlite3_finalize(s);
+  sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Db::TakeStatement(const std::string& sql, int* rc) {
+  auto it = kept_.find(sql);
+  if (it != kept_.end() && !it->second.empty()) {
+    sqlite3_stmt* s = it->second.back();
+    it->second.pop_back();
+    *rc = SQLITE_OK;
+    return s;
+  }
+  sqlite3_stmt* s = nullptr;
+  *rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr);
+  return s;
+}
+
+void Db::GiveStatement(const std::string& sql, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  auto it = kept_.find(sql);
+  if (it == kept_.end() && kept_.size() < kMaxSqlKept) it = kept_.emplace(sql, 0).first;
+  if (it == kept_.end() || it->second.size() >= kKeptPerSql) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  it->second.push_back(stmt);
+}
 
 Status Db::Exec(const std::string& sql) {
   char* err = nullptr;

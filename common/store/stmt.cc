@@ -2,13 +2,19 @@
 
 namespace dos::store {
 
-Stmt::Stmt(Db* db, const char* sql) : db_(db) {
-  int rc = sqlite3_prepare_v2(db->handle(), sql, -1, &stmt_, nullptr);
-  if (rc != SQLITE_OK)
+Stmt::Stmt(Db* db, const char* sql) : db_(db), sql_(sql) {
+  int rc;
+  stmt_ = db->TakeStatement(sql_, &rc);
+  if (rc != SQLITE_OK) {
     status_ = SqliteStatus(rc, std::string("prepare: ") + sqlite3_errmsg(db->handle()));
+    sqlite3_finalize(stmt_);  // NULL-safe
+    stmt_ = nullptr;
+  }
 }
 
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt::~Stmt() {
+  if (stmt_) db_->GiveStatement(sql_, stmt_);
+}
 
 Stmt& Stmt::Check(int rc, const char* what) {
   if (rc != SQLITE_OK && status_.ok()) status_ = SqliteStatus(rc, what);

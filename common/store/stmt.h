@@ -48,6 +48,7 @@ class Stmt {
   Stmt& Check(int rc, const char* what);
 
   Db* db_;
+  std::string sql_;  // the key of stmt_ in the Db's kept statements
   sqlite3_stmt* stmt_ = nullptr;
   Status status_;
 };
