@@ -377,6 +377,7 @@ Status CommitPending(Fs& fs, FileState& st) {
   fs.listings.Changed(st.ino());  // size and mtime
   if (!s.ok()) return s;
   st.Committed(*p, rep.attr);
+  fs.fresh_attrs.Put(rep.attr);
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 #include "fuse/file_state.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -87,6 +88,10 @@ void FileState::Merge(proto::Attr* attr) {
   std::lock_guard<std::mutex> lock(mu_);
   meta_size_ = attr->size;
   for (const auto& [t, r] : in_flight_) attr->size = std::max(attr->size, r.second);
+  if (!in_flight_.empty()) {  // write(2) returned: its times show at once
+    attr->mtime_ns = std::max(attr->mtime_ns, issued_ns_);
+    attr->ctime_ns = std::max(attr->ctime_ns, issued_ns_);
+  }
   if (write_gen_ == committed_gen_) return;
   attr->size = std::max(attr->size, pending_end_);
   attr->mtime_ns = std::max(attr->mtime_ns, pending_mtime_ns_);
@@ -115,6 +120,9 @@ Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len) {
   uint64_t ticket = next_ticket_++;
   in_flight_[ticket] = {off, end};
   in_flight_bytes_ += len;
+  issued_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
   return ticket;
 }
 

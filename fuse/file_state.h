@@ -126,6 +126,7 @@ class FileState {
   std::condition_variable writes_cv_;  // signalled by EndWrite
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> in_flight_;  // ticket -> [off, end)
   uint64_t in_flight_bytes_ = 0;
+  int64_t issued_ns_ = 0;  // wall clock of the last BeginWrite
   std::deque<QueuedWrite> queued_;  // registered, not yet taken by a sender
   uint64_t queued_bytes_ = 0;
   int senders_ = 0;  // batches out (see TakeBatch)

@@ -14,7 +14,7 @@
 
 #include "fuse/caps_cache.h"
 #include "fuse/client.h"
-#include "fuse/dir_attr_cache.h"
+#include "fuse/fresh_attr_cache.h"
 #include "fuse/dir_listing.h"
 #include "fuse/file_state.h"
 #include "fuse/release_queue.h"
@@ -36,7 +36,7 @@ struct Fs {
   std::optional<ReleaseQueue> releases;
   FileTable files;
   CapsCache caps;
-  DirAttrCache dir_attrs;
+  FreshAttrCache fresh_attrs;
   DirListings listings;
   bool verbose = false;  // foreground or debug: log unexpected errors
   std::string mountpoint;           // as given on the command line

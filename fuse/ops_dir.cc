@@ -134,7 +134,7 @@ Status DoMkdir(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mode
   Status s = fs.cluster->Meta(proto::Op::kMkdir, m, &rep);
   if (!s.ok()) return s;
   *attr = rep.attr;
-  fs.dir_attrs.Put(rep.parent);
+  fs.fresh_attrs.Put(rep.parent);
   fs.listings.Added(parent, name, rep.attr);
   return s;
 }
@@ -153,7 +153,7 @@ void Mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
 
 void Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Fs& fs = Get(req);
-  fs.dir_attrs.Clear();  // the removed directory may be among them
+  fs.fresh_attrs.Clear();  // the removed directory may be among them
   fs.listings.Clear();
   Status s = Guard([&] {
     proto::RemoveRep rep;

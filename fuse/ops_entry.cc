@@ -83,6 +83,7 @@ Status DoSetattr(Fs& fs, fuse_ino_t ino, const struct stat* in, int to_set, prot
   fs.listings.Changed(ino);  // also on failure: part of it may have been done
   if (!s.ok()) return s;
   if (size && st) st->Truncated(rep.attr.size);
+  fs.fresh_attrs.Put(rep.attr);  // the kernel asks again before a chown (tar: utimens, chown)
   fs.files.Merge(&rep.attr);
   *attr = rep.attr;
   return s;
@@ -120,7 +121,8 @@ void ForgetMulti(fuse_req_t req, size_t, fuse_forget_data*) { fuse_reply_none(re
 void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   Fs& fs = Get(req);
   double valid_s;
-  if (std::optional<proto::Attr> a = fs.dir_attrs.Take(ino, &valid_s)) {
+  if (std::optional<proto::Attr> a = fs.fresh_attrs.Take(ino, &valid_s)) {
+    fs.files.Merge(&*a);  // writes not yet committed
     struct stat st;
     FillStat(*a, &st);
     fuse_reply_attr(req, &st, valid_s);
@@ -136,9 +138,9 @@ void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
 
 void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* in, int to_set, fuse_file_info*) {
   Fs& fs = Get(req);
-  fs.dir_attrs.Forget(ino);
   proto::Attr attr;
   Status s = Guard([&] { return DoSetattr(fs, ino, in, to_set, &attr); });
+  if (!s.ok()) fs.fresh_attrs.Forget(ino);  // DoSetattr's commit may have put some
   if (!s.ok()) return ReplyStatus(req, "setattr", ino, s);
   struct stat st;
   FillStat(attr, &st);

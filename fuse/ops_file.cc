@@ -53,7 +53,8 @@ Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mod
   Status s = fs.cluster->Meta(proto::Op::kCreate, c, &rep);
   if (s.ok()) {
     fs.caps.NoteAbsent(rep.attr.ino, gen);  // a new file has no attributes yet
-    fs.dir_attrs.Put(rep.parent);
+    fs.fresh_attrs.Put(rep.parent);
+    fs.fresh_attrs.Put(rep.attr);  // merged with the writes to come when taken
     fs.listings.Added(parent, name, rep.attr);
     return Opened(fs, rep, attr);
   }

@@ -22,7 +22,8 @@ void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     proto::RemoveRep rep;
     Status r = fs.cluster->Meta(proto::Op::kUnlink, proto::RemoveReq{parent, name}, &rep);
     if (!r.ok()) return r;
-    fs.dir_attrs.Put(rep.parent);
+    fs.fresh_attrs.Clear();  // the inode that lost a link
+    fs.fresh_attrs.Put(rep.parent);
     fs.listings.Removed(parent, name);
     return r;
   });
@@ -32,7 +33,7 @@ void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
             const char* newname, unsigned int flags) {
   Fs& fs = Get(req);
-  fs.dir_attrs.Clear();  // a directory moved changes too
+  fs.fresh_attrs.Clear();  // a directory moved changes too
   fs.listings.Clear();
   Status s = Guard([&] {
     proto::RenameReq r{parent, name, newparent, newname, flags};
@@ -49,9 +50,10 @@ void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newn
     return fs.cluster->Meta(proto::Op::kLink, proto::LinkReq{ino, newparent, newname}, &rep);
   });
   fs.listings.Changed(ino);  // nlink and ctime
+  fs.fresh_attrs.Forget(ino);
   if (s.ok()) {
     fs.files.Merge(&rep.attr);
-    fs.dir_attrs.Put(rep.parent);
+    fs.fresh_attrs.Put(rep.parent);
     fs.listings.Added(newparent, newname, rep.attr);
   }
   ReplyEntryOr(req, "link", ino, s, rep.attr);
@@ -66,7 +68,7 @@ void Symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* na
     return fs.cluster->Meta(proto::Op::kSymlink, r, &rep);
   });
   if (s.ok()) {
-    fs.dir_attrs.Put(rep.parent);
+    fs.fresh_attrs.Put(rep.parent);
     fs.listings.Added(parent, name, rep.attr);
   }
   ReplyEntryOr(req, "symlink", parent, s, rep.attr);
@@ -90,7 +92,7 @@ void Mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev
     return fs.cluster->Meta(proto::Op::kMknod, r, &rep);
   });
   if (s.ok()) {
-    fs.dir_attrs.Put(rep.parent);
+    fs.fresh_attrs.Put(rep.parent);
     fs.listings.Added(parent, name, rep.attr);
   }
   ReplyEntryOr(req, "mknod", parent, s, rep.attr);

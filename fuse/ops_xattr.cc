@@ -26,8 +26,6 @@ void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
               int flags) {
   Fs& fs = Get(req);
   fs.caps.Forget(ino);
-  fs.dir_attrs.Forget(ino);
-  fs.listings.Changed(ino);  // ctime
   Status s = Guard([&] {
     proto::SetxattrReq r;
     r.ino = ino;
@@ -37,6 +35,8 @@ void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
     proto::Empty rep;
     return fs.cluster->Meta(proto::Op::kSetxattr, r, &rep);
   });
+  fs.fresh_attrs.Forget(ino);  // ctime
+  fs.listings.Changed(ino);
   ReplyStatus(req, "setxattr", ino, s);
 }
 
@@ -75,12 +75,12 @@ void Listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 void Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   Fs& fs = Get(req);
   fs.caps.Forget(ino);
-  fs.dir_attrs.Forget(ino);
-  fs.listings.Changed(ino);
   Status s = Guard([&] {
     proto::Empty rep;
     return fs.cluster->Meta(proto::Op::kRemovexattr, proto::XattrNameReq{ino, name}, &rep);
   });
+  fs.fresh_attrs.Forget(ino);
+  fs.listings.Changed(ino);
   ReplyStatus(req, "removexattr", ino, s);
 }
 

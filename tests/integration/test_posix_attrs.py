@@ -210,6 +210,33 @@ def test_xattr_on_directory_and_survives_rename(wd):
 
 
 
+
+def test_attrs_through_an_open_descriptor_like_tar(wd):
+    """create, write, futimens, fchown, fchmod, then more: each call sees the
+    attributes the last one left (dosfs answers the kernel's GETATTR before a
+    chown from the attributes meta sent with the change before)."""
+    p = wd / "t"
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, b"x" * 5000)
+        os.utime(fd, ns=(1_000_000_000, 2_000_000_123))
+        os.fchown(fd, 1, 2)
+        os.fchmod(fd, 0o4755)
+        st = os.fstat(fd)
+        assert (st.st_size, st.st_mtime_ns, st.st_uid, st.st_gid) == (5000, 2_000_000_123, 1, 2)
+        assert stat.S_IMODE(st.st_mode) == 0o4755
+        os.fchown(fd, 3, 4)  # a chown drops the set-user-ID bit the chmod just set
+        st = os.fstat(fd)
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (3, 4, 0o755)
+        os.write(fd, b"y")
+        st = os.fstat(fd)
+        assert st.st_size == 5001 and st.st_mtime_ns > 2_000_000_123
+    finally:
+        os.close(fd)
+    st = os.stat(p)
+    assert (st.st_size, st.st_uid, stat.S_IMODE(st.st_mode)) == (5001, 3, 0o755)
+    assert read_file(p) == b"x" * 5000 + b"y"
+
 # A file capability goes when the file is written, as on a local disk. The
 # kernel asks for security.capability before every write(2); dosfs answers
 # "none" from memory for a second after meta (or its own create) said so, and

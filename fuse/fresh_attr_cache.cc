@@ -1,10 +1,10 @@
-#include "fuse/dir_attr_cache.h"
+#include "fuse/fresh_attr_cache.h"
 
 #include "fuse/clock.h"
 
 namespace dos::fs {
 
-void DirAttrCache::Put(const proto::Attr& attr) {
+void FreshAttrCache::Put(const proto::Attr& attr) {
   if (attr.ino == 0) return;
   const int64_t now = SteadyNs();
   std::lock_guard<std::mutex> lock(mu_);
@@ -16,7 +16,7 @@ void DirAttrCache::Put(const proto::Attr& attr) {
   if (!added && attr.ctime_ns >= it->second.attr.ctime_ns) it->second = Entry{attr, now};
 }
 
-std::optional<proto::Attr> DirAttrCache::Take(uint64_t ino, double* valid_s) {
+std::optional<proto::Attr> FreshAttrCache::Take(uint64_t ino, double* valid_s) {
   const int64_t now = SteadyNs();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(ino);
@@ -29,12 +29,12 @@ std::optional<proto::Attr> DirAttrCache::Take(uint64_t ino, double* valid_s) {
   return e.attr;
 }
 
-void DirAttrCache::Forget(uint64_t ino) {
+void FreshAttrCache::Forget(uint64_t ino) {
   std::lock_guard<std::mutex> lock(mu_);
   entries_.erase(ino);
 }
 
-void DirAttrCache::Clear() {
+void FreshAttrCache::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   entries_.clear();
 }
