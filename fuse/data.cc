@@ -173,10 +173,15 @@ Status WriteExtents(Fs& fs, FileState& st, uint64_t index,
     std::vector<std::string> missed;
     s = WriteChunk(fs, *c, extents, data, owner, &missed);
     const bool dropped = !missed.empty() && ReportFailed(fs, st, missed, &*c);
-    if (s.ok() && !dropped) {
+    if (s.ok() && missed.empty()) {
       st.Wrote(*c, index * st.chunk_size() + end, NowNs());
       return s;
     }
+    // A replica that missed the write and is still listed at this version
+    // (meta could not be told, or dropped nothing) would give a reader the
+    // old bytes: the write has not succeeded.
+    if (s.ok() && !dropped)
+      s = Status::Err(EIO, "a replica missed the write and meta did not drop it");
     if (attempt + 1 >= limit) return s.ok() ? Status::Err(EIO, "replicas keep failing") : s;
     if (dropped) continue;  // again, at the new version, on the replicas left
     if (s.err() == ENOSPC || s.err() == EDQUOT) return s;
