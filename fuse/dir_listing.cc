@@ -1,7 +1,5 @@
 #include "fuse/dir_listing.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "fuse/clock.h"
@@ -104,6 +102,7 @@ void DirListings::Added(uint64_t parent, const std::string& name, const proto::A
   const int64_t now = SteadyNs();
   std::lock_guard<std::mutex> lock(mu_);
   ChangedLocked(parent, now);  // its mtime, ctime, maybe nlink, in its own parent's listing
+  // Newer than any change noted for attr.ino so far (a link notes one just before).
   if (Listing* l = FreshLocked(parent, now)) l->names[name] = Entry{attr, now + 1};
 }
 
@@ -120,7 +119,6 @@ void DirListings::Removed(uint64_t parent, const std::string& name) {
   const proto::Attr attr = it->second.attr;
   l->names.erase(it);
   ChangedLocked(attr.ino, now);  // nlink and ctime, where another name lists it
-  if (S_ISDIR(attr.mode)) dirs_.erase(attr.ino);
 }
 
 void DirListings::Changed(uint64_t ino) {
