@@ -429,8 +429,8 @@ void SendQueued(Fs& fs, FileState& st) {
 }  // namespace
 
 Status QueueWrite(Fs& fs, const std::shared_ptr<FileState>& st, uint64_t off,
-                  std::string_view data) {
-  Result<uint64_t> ticket = st->BeginWrite(off, data.size());
+                  std::string_view data, const uint64_t* seen) {
+  Result<uint64_t> ticket = st->BeginWrite(off, data.size(), seen);
   if (!ticket.ok()) return ticket.status();
   // A sender already out takes the write on its next round: no thread is
   // woken just to find the queue empty.
@@ -442,12 +442,12 @@ Status QueueWrite(Fs& fs, const std::shared_ptr<FileState>& st, uint64_t off,
 Status Settle(Fs& fs, uint64_t ino) {
   auto st = fs.files.Get(ino);
   if (!st) return Status::Ok();
-  (void)st->WaitWrites(false);  // an error of theirs is for flush and fsync
+  st->WaitWrites();  // an error of theirs is for flush and fsync
   return CommitPending(fs, *st);
 }
 
-Status SyncAndCommit(Fs& fs, FileState& st) {
-  if (Status w = st.WaitWrites(true); !w.ok()) return w;
+Status SyncAndCommit(Fs& fs, FileState& st, uint64_t* seen) {
+  if (Status w = st.WaitWritesError(seen, true); !w.ok()) return w;
   Status s = SyncDirty(fs, st);
   Status c = CommitPending(fs, st);
   return s.ok() ? c : s;

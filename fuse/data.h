@@ -31,14 +31,17 @@ Status SyncDirty(Fs& fs, FileState& st);
 // kCommitWrite of the pending size and mtime, if any.
 Status CommitPending(Fs& fs, FileState& st);
 
-// SyncDirty then CommitPending: what fsync does (after the writes in flight).
-Status SyncAndCommit(Fs& fs, FileState& st);
+// What fsync does through a handle whose error cursor is *seen (see
+// FileState::ErrorCount): waits for the writes in flight, reports (once) a
+// background write error the handle has not been told of, else SyncDirty
+// then CommitPending.
+Status SyncAndCommit(Fs& fs, FileState& st, uint64_t* seen);
 
 // Write-behind (see FileState::BeginWrite): copies data, queues it on
 // fs.writers and returns; the error of a background write comes back from a
-// later QueueWrite or from WaitWrites(true) (flush, fsync, release).
+// later QueueWrite, flush or fsync of each handle (seen: its error cursor).
 Status QueueWrite(Fs& fs, const std::shared_ptr<FileState>& st, uint64_t off,
-                  std::string_view data);
+                  std::string_view data, const uint64_t* seen);
 
 // If ino is open here: waits for its writes in flight and commits its size,
 // so that what was written is visible to other clients (before a lock

@@ -104,11 +104,16 @@ uint64_t FileState::KnownSize() const {
   return std::max(meta_size_, pending_end_);
 }
 
-Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len) {
+uint64_t FileState::ErrorCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return errors_;
+}
+
+Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len, const uint64_t* seen) {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t end = off + len;
   writes_cv_.wait(lock, [&] {
-    if (!write_error_.ok()) return true;
+    if (errors_ != *seen) return true;
     if (in_flight_.empty()) return true;
     if (in_flight_.size() >= kMaxWritesInFlight) return false;
     if (in_flight_bytes_ + len > kMaxBytesInFlight) return false;
@@ -116,7 +121,7 @@ Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len) {
       if (r.first < end && off < r.second) return false;
     return true;
   });
-  if (!write_error_.ok()) return std::exchange(write_error_, Status::Ok());
+  if (errors_ != *seen) return last_error_;
   uint64_t ticket = next_ticket_++;
   in_flight_[ticket] = {off, end};
   in_flight_bytes_ += len;
@@ -134,7 +139,10 @@ void FileState::EndWrite(uint64_t ticket, const Status& s) {
       in_flight_bytes_ -= it->second.second - it->second.first;
       in_flight_.erase(it);
     }
-    if (!s.ok() && write_error_.ok()) write_error_ = s;
+    if (!s.ok()) {
+      ++errors_;
+      last_error_ = s;
+    }
   }
   writes_cv_.notify_all();
 }
@@ -197,11 +205,17 @@ std::vector<FileState::QueuedWrite> FileState::TakeBatch(uint64_t max_bytes,
   return out;
 }
 
-Status FileState::WaitWrites(bool take_error) {
+void FileState::WaitWrites() {
   std::unique_lock<std::mutex> lock(mu_);
   writes_cv_.wait(lock, [&] { return in_flight_.empty(); });
-  if (!take_error) return Status::Ok();
-  return std::exchange(write_error_, Status::Ok());
+}
+
+Status FileState::WaitWritesError(uint64_t* seen, bool mark_seen) {
+  std::unique_lock<std::mutex> lock(mu_);
+  writes_cv_.wait(lock, [&] { return in_flight_.empty(); });
+  if (errors_ == *seen) return Status::Ok();
+  if (mark_seen) *seen = errors_;
+  return last_error_;
 }
 
 void FileState::MarkPosixLocked() {

@@ -66,16 +66,28 @@ class FileState {
   // Size for clipping reads: meta's last known size, or the end of the writes.
   uint64_t KnownSize() const;
 
+  // Errors of background writes are counted here; every open file
+  // description keeps the count it was last told of (its error cursor,
+  // *seen below, read and written only under this state's lock). An open
+  // starts at ErrorCount(), so it is not told of older errors. As Linux's
+  // errseq: every description open when a write failed hears of it from its
+  // next fsync, once; close (flush) and write report it without moving the
+  // cursor. A close must not take the error away from the fsync to come:
+  // a forked child's close-on-exec flushes its parent's file description.
+  uint64_t ErrorCount() const;
+
   // Write-behind: a write is registered here before it is queued and ended
   // by the worker that sent it. BeginWrite waits until [off, off+len)
   // overlaps no write in flight (so overlapping writes land in order, and
   // the writes in flight can be sent in any order) and fewer than
   // kMaxWritesInFlight writes and kMaxBytesInFlight bytes are out (one write
-  // may always go); it returns, and clears, the error an earlier background
-  // write left, or a ticket for EndWrite.
+  // may always go); it returns the error of a background write past *seen
+  // (the cursor stays: a write the kernel splits turns an error of its
+  // second part into a short count, which the caller just writes again), or
+  // a ticket for EndWrite.
   static constexpr size_t kMaxWritesInFlight = 64;
   static constexpr uint64_t kMaxBytesInFlight = 16 << 20;
-  Result<uint64_t> BeginWrite(uint64_t off, uint64_t len);
+  Result<uint64_t> BeginWrite(uint64_t off, uint64_t len, const uint64_t* seen);
   void EndWrite(uint64_t ticket, const Status& s);
 
   // A write registered with BeginWrite, waiting for a sender.
@@ -103,9 +115,11 @@ class FileState {
   static constexpr int kMaxSenders = 16;
   static constexpr int kMaxSmallSenders = 4;
   std::vector<QueuedWrite> TakeBatch(uint64_t max_bytes, std::optional<uint64_t>* sent);
-  // Waits until no write is in flight. With take_error, returns and clears
-  // the first error of a background write (flush, fsync); else Ok.
-  Status WaitWrites(bool take_error);
+  // Waits until no write is in flight.
+  void WaitWrites();
+  // WaitWrites, then the last error of a background write past *seen; with
+  // mark_seen (fsync) the cursor moves past it.
+  Status WaitWritesError(uint64_t* seen, bool mark_seen);
 
   // Set once a record lock was taken through this process (flush must drop them).
   void MarkPosixLocked();
@@ -134,7 +148,8 @@ class FileState {
   // With mu_ held: the queued write the next batch starts with, or end().
   std::deque<QueuedWrite>::iterator NextToSend(uint64_t max_bytes);
   uint64_t next_ticket_ = 1;
-  Status write_error_;  // first error of a background write not yet reported
+  uint64_t errors_ = 0;  // background writes that failed, ever
+  Status last_error_;    // the last of them
 
   friend class FileTable;
   int open_count_ = 0;  // guarded by FileTable::mu_

@@ -75,7 +75,7 @@ Status DoSetattr(Fs& fs, fuse_ino_t ino, const struct stat* in, int to_set, prot
   // Writes of this client come first: a later commit must not undo a
   // truncate or an explicit mtime (cp -a, touch -d).
   if (st) {
-    (void)st->WaitWrites(false);  // an error of theirs is for flush and fsync
+    st->WaitWrites();  // an error of theirs is for flush and fsync
     if (Status s = CommitPending(fs, *st); !s.ok()) return s;
   }
   proto::AttrRep rep;

@@ -16,9 +16,29 @@ namespace dos::fs {
 
 namespace {
 
-// Registers a handle meta opened (kOpen or kCreate) with the FileTable.
-Status Opened(Fs& fs, proto::OpenRep& rep, proto::Attr* attr) {
+// How writes through a handle go: behind the call, or through before the
+// reply (O_DIRECT), or also synced (O_SYNC, O_DSYNC).
+enum WriteMode { kWriteBehind, kWriteThrough, kWriteSync };
+
+WriteMode WriteModeOf(int flags) {
+  if (flags & (O_SYNC | O_DSYNC)) return kWriteSync;
+  if (flags & O_DIRECT) return kWriteThrough;
+  return kWriteBehind;
+}
+
+// One open file description (fuse_file_info::fh), from open to release.
+struct FileHandle {
+  WriteMode mode;
+  uint64_t errors_seen;  // its error cursor (see FileState::ErrorCount)
+};
+
+FileHandle& HandleOf(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>(fi->fh); }
+
+// Registers a handle meta opened (kOpen or kCreate) with the FileTable and
+// in fi (a FileHandle, deleted by CloseHandle).
+Status Opened(Fs& fs, proto::OpenRep& rep, fuse_file_info* fi, proto::Attr* attr) {
   auto st = fs.files.Open(rep.attr.ino);
+  fi->fh = reinterpret_cast<uint64_t>(new FileHandle{WriteModeOf(fi->flags), st->ErrorCount()});
   st->Opened(rep.attr, rep.chunk_size);
   for (const proto::ChunkInfo& c : rep.chunks) st->CacheChunk(c);
   st->Merge(&rep.attr);
@@ -26,24 +46,27 @@ Status Opened(Fs& fs, proto::OpenRep& rep, proto::Attr* attr) {
   return Status::Ok();
 }
 
-Status DoOpen(Fs& fs, fuse_ino_t ino, int flags, proto::Attr* attr) {
-  proto::OpenReq req{ino, fs.cluster->client_id(), static_cast<uint32_t>(flags),
+Status DoOpen(Fs& fs, fuse_ino_t ino, fuse_file_info* fi, proto::Attr* attr) {
+  proto::OpenReq req{ino, fs.cluster->client_id(), static_cast<uint32_t>(fi->flags),
                      fs.releases->Take()};
   proto::OpenRep rep;
   Status s = fs.cluster->Meta(proto::Op::kOpen, req, &rep);
   if (!s.ok()) return s;
-  return Opened(fs, rep, attr);
+  return Opened(fs, rep, fi, attr);
 }
 
-// Undoes DoOpen: the FileTable's handle now, meta's soon (ReleaseQueue).
-Status CloseHandle(Fs& fs, fuse_ino_t ino) {
+// Undoes DoOpen: the FileTable's handle and fi's now, meta's soon (ReleaseQueue).
+Status CloseHandle(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
+  delete &HandleOf(fi);
+  fi->fh = 0;
   fs.files.Release(ino);
   fs.releases->Add(ino);
   return Status::Ok();
 }
 
-Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, int flags,
-                proto::Attr* attr) {
+Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                fuse_file_info* fi, proto::Attr* attr) {
+  const int flags = fi->flags;
   const fuse_ctx* ctx = fuse_req_ctx(req);
   proto::CreateReq c{parent,   name, static_cast<uint32_t>(mode & 07777), ctx->uid, ctx->gid,
                      fs.cluster->client_id(), static_cast<uint32_t>(flags),
@@ -56,7 +79,7 @@ Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mod
     fs.fresh_attrs.Put(rep.parent);
     fs.fresh_attrs.Put(rep.attr);  // merged with the writes to come when taken
     fs.listings.Added(parent, name, rep.attr);
-    return Opened(fs, rep, attr);
+    return Opened(fs, rep, fi, attr);
   }
   if (s.err() != EEXIST || (flags & O_EXCL)) return s;
   // Another client made it between the kernel's lookup and ours: open that.
@@ -64,17 +87,7 @@ Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mod
   s = fs.cluster->Meta(proto::Op::kLookup, proto::LookupReq{parent, name}, &found);
   if (s.ok() && !S_ISREG(found.attr.mode)) s = Status::Err(EEXIST);
   if (!s.ok()) return s;
-  return DoOpen(fs, found.attr.ino, flags, attr);
-}
-
-// How writes through a handle go (kept in fuse_file_info::fh): behind the
-// call, or through before the reply (O_DIRECT), or also synced (O_SYNC, O_DSYNC).
-enum WriteMode : uint64_t { kWriteBehind = 0, kWriteThrough = 1, kWriteSync = 2 };
-
-uint64_t WriteModeOf(int flags) {
-  if (flags & (O_SYNC | O_DSYNC)) return kWriteSync;
-  if (flags & O_DIRECT) return kWriteThrough;
-  return kWriteBehind;
+  return DoOpen(fs, found.attr.ino, fi, attr);
 }
 
 // The state of an open file; an invariant of the kernel protocol.
@@ -87,10 +100,11 @@ FileState& OpenState(Fs& fs, fuse_ino_t ino) {
 // close(2) makes the data visible to the next open anywhere (the size goes
 // to meta), not durable: as on a local disk, that is fsync's job. The chunks
 // written stay marked unsynced (beyond the last close, see FileTable), so a
-// later fsync on any descriptor of the file syncs them.
+// later fsync on any descriptor of the file syncs them. A write error is
+// reported and left for fsync (see FileState::ErrorCount).
 Status DoFlush(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
   FileState& st = OpenState(fs, ino);
-  Status s = st.WaitWrites(true);
+  Status s = st.WaitWritesError(&HandleOf(fi).errors_seen, false);
   Status c = CommitPending(fs, st);
   if (s.ok()) s = c;
   // POSIX: closing any descriptor drops the owner's record locks.
@@ -106,9 +120,8 @@ Status DoFlush(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
 Status DoRelease(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
   Status s = Guard([&] {
     FileState& st = OpenState(fs, ino);
-    Status w = st.WaitWrites(true);
-    Status c = CommitPending(fs, st);
-    return w.ok() ? c : w;
+    st.WaitWrites();  // nobody hears of an error now: flush reported it
+    return CommitPending(fs, st);
   });
   if (fi->flock_release) {
     proto::ReleaseLocksReq r{ino, fs.cluster->client_id(), fi->lock_owner, true};
@@ -116,15 +129,14 @@ Status DoRelease(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
     Status ls = fs.cluster->Meta(proto::Op::kReleaseLocks, r, &rep);
     if (s.ok()) s = ls;
   }
-  Status c = CloseHandle(fs, ino);
+  Status c = CloseHandle(fs, ino, fi);
   return s.ok() ? c : s;
 }
 
 void ReplyOpen(fuse_req_t req, Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
   fi->keep_cache = 0;
   fi->direct_io = 0;
-  fi->fh = WriteModeOf(fi->flags);
-  if (fuse_reply_open(req, fi) != 0) (void)Guard([&] { return CloseHandle(fs, ino); });
+  if (fuse_reply_open(req, fi) != 0) (void)Guard([&] { return CloseHandle(fs, ino, fi); });
 }
 
 }  // namespace
@@ -133,21 +145,21 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   Fs& fs = Get(req);
   std::call_once(fs.readahead_once, [&fs] { TuneReadahead(fs); });
   proto::Attr attr;
-  Status s = Guard([&] { return DoCreate(fs, req, parent, name, mode, fi->flags, &attr); });
+  Status s = Guard([&] { return DoCreate(fs, req, parent, name, mode, fi, &attr); });
   if (!s.ok()) return ReplyStatus(req, "create", parent, s);
   fi->keep_cache = 0;
   fi->direct_io = 0;
-  fi->fh = WriteModeOf(fi->flags);
   fuse_entry_param e;
   FillEntry(attr, &e);
-  if (fuse_reply_create(req, &e, fi) != 0) (void)Guard([&] { return CloseHandle(fs, attr.ino); });
+  if (fuse_reply_create(req, &e, fi) != 0)
+    (void)Guard([&] { return CloseHandle(fs, attr.ino, fi); });
 }
 
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Fs& fs = Get(req);
   std::call_once(fs.readahead_once, [&fs] { TuneReadahead(fs); });
   proto::Attr attr;
-  Status s = Guard([&] { return DoOpen(fs, ino, fi->flags, &attr); });
+  Status s = Guard([&] { return DoOpen(fs, ino, fi, &attr); });
   if (!s.ok()) return ReplyStatus(req, "open", ino, s);
   ReplyOpen(req, fs, ino, fi);
 }
@@ -157,7 +169,7 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
   std::string data;
   Status s = Guard([&] {
     FileState& st = OpenState(fs, ino);
-    (void)st.WaitWrites(false);  // read what was written (an error is for flush)
+    st.WaitWrites();  // read what was written (an error is for flush and fsync)
     return ReadData(fs, st, off, size, &data);
   });
   if (!s.ok()) return ReplyStatus(req, "read", ino, s);
@@ -171,10 +183,12 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t o
     std::shared_ptr<FileState> st = fs.files.Get(ino);
     if (!st) throw std::logic_error("inode " + std::to_string(ino) + " is not open");
     std::string_view data(buf, size);
-    if (fi->fh == kWriteBehind) return QueueWrite(fs, st, static_cast<uint64_t>(off), data);
-    if (Status w = st->WaitWrites(true); !w.ok()) return w;
+    FileHandle& h = HandleOf(fi);
+    if (h.mode == kWriteBehind)
+      return QueueWrite(fs, st, static_cast<uint64_t>(off), data, &h.errors_seen);
+    if (Status w = st->WaitWritesError(&h.errors_seen, false); !w.ok()) return w;
     Status ws = WriteData(fs, *st, static_cast<uint64_t>(off), data);
-    if (ws.ok() && fi->fh == kWriteSync) ws = SyncAndCommit(fs, *st);
+    if (ws.ok() && h.mode == kWriteSync) ws = SyncAndCommit(fs, *st, &h.errors_seen);
     return ws;
   });
   if (!s.ok()) return ReplyStatus(req, "write", ino, s);
@@ -191,9 +205,11 @@ void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   ReplyStatus(req, "release", ino, Guard([&] { return DoRelease(fs, ino, fi); }));
 }
 
-void Fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
+void Fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) {
   Fs& fs = Get(req);
-  ReplyStatus(req, "fsync", ino, Guard([&] { return SyncAndCommit(fs, OpenState(fs, ino)); }));
+  ReplyStatus(req, "fsync", ino, Guard([&] {
+                return SyncAndCommit(fs, OpenState(fs, ino), &HandleOf(fi).errors_seen);
+              }));
 }
 
 }  // namespace dos::fs

@@ -87,3 +87,32 @@ def _try_write(p, data):
         if e.errno != errno.ENOSPC:
             raise
         return False
+
+
+def test_write_error_reaches_fsync_after_another_close(small_cluster):
+    """A background write error reaches the next fsync of every open file
+    description once, as Linux's errseq does. A close of another descriptor
+    of the same description (a dup, or a forked child's close-on-exec while
+    the parent writes) reports it without taking it away: before, that close
+    took it and the parent's fsync returned 0 for a file that held nothing.
+    A descriptor opened after the error does not hear of it."""
+    c = small_cluster(3, CHUNK // 2)  # no node has room for one chunk
+    p = c.mount / "lost"
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        assert os.write(fd, rand_bytes(MiB, 312)) == MiB  # queued; fails behind
+        with pytest.raises(OSError) as e:
+            os.close(os.dup(fd))  # the same description: flush waits and reports
+        assert e.value.errno == errno.ENOSPC, e.value
+        later = os.open(p, os.O_RDONLY)
+        os.close(later)  # opened after the error: nothing to report
+        with pytest.raises(OSError) as e:
+            os.write(fd, b"x")  # reported again: fsync has not seen it yet
+        assert e.value.errno == errno.ENOSPC, e.value
+        with pytest.raises(OSError) as e:
+            os.fsync(fd)
+        assert e.value.errno == errno.ENOSPC, e.value
+        os.fsync(fd)  # told once; nothing written since
+    finally:
+        os.close(fd)
+    assert os.stat(p).st_size == 0
