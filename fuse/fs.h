@@ -12,13 +12,13 @@
 #include <optional>
 #include <utility>
 
-#include "fuse/caps_cache.h"
 #include "fuse/client.h"
 #include "fuse/fresh_attr_cache.h"
 #include "fuse/dir_listing.h"
 #include "fuse/file_state.h"
 #include "fuse/release_queue.h"
 #include "fuse/work_pool.h"
+#include "fuse/xattr_absence.h"
 
 namespace dos::fs {
 
@@ -35,7 +35,7 @@ struct Fs {
   // Batches meta's releases of handles; made with cluster, stopped before it.
   std::optional<ReleaseQueue> releases;
   FileTable files;
-  CapsCache caps;
+  XattrAbsence xattr_absence;
   FreshAttrCache fresh_attrs;
   DirListings listings;
   bool verbose = false;  // foreground or debug: log unexpected errors

@@ -30,8 +30,10 @@ DirHandle* Handle(fuse_file_info* fi) { return reinterpret_cast<DirHandle*>(fi->
 Status FetchPage(Fs& fs, fuse_ino_t ino, uint64_t after, DirHandle* d) {
   proto::ReaddirReq req{ino, after, kPage};
   proto::ReaddirRep rep;
+  const uint64_t xattr_gen = fs.xattr_absence.generation();
   Status s = fs.cluster->Meta(proto::Op::kReaddir, req, &rep);
   if (!s.ok()) return s;
+  for (const proto::DirEntry& e : rep.entries) fs.xattr_absence.Note(e.attr, xattr_gen);  // ls -l
   d->valid = true;
   d->after = after;
   d->page = std::move(rep.entries);

@@ -20,19 +20,23 @@ static_assert(proto::kSetMode == FUSE_SET_ATTR_MODE && proto::kSetUid == FUSE_SE
 void MaybeFetchListing(Fs& fs, fuse_ino_t parent) {
   if (!fs.listings.ShouldFetch(parent)) return;
   const uint64_t gen = fs.listings.generation();
+  const uint64_t xattr_gen = fs.xattr_absence.generation();
   proto::ReaddirRep rep;
   Status s = Guard([&] {
     return fs.cluster->Meta(proto::Op::kReaddir,
                             proto::ReaddirReq{parent, 0, DirListings::kMaxEntries}, &rep);
   });
   if (!s.ok()) return fs.listings.Abandon(parent);
+  for (const proto::DirEntry& e : rep.entries) fs.xattr_absence.Note(e.attr, xattr_gen);
   fs.listings.Fetched(parent, std::move(rep.entries), gen);
 }
 
 Status DoLookup(Fs& fs, fuse_ino_t parent, const char* name, proto::Attr* attr) {
   proto::EntryRep rep;
+  const uint64_t xattr_gen = fs.xattr_absence.generation();
   Status s = fs.cluster->Meta(proto::Op::kLookup, proto::LookupReq{parent, name}, &rep);
   if (!s.ok()) return s;
+  fs.xattr_absence.Note(rep.attr, xattr_gen);
   fs.files.Merge(&rep.attr);
   *attr = rep.attr;
   return s;
@@ -40,8 +44,10 @@ Status DoLookup(Fs& fs, fuse_ino_t parent, const char* name, proto::Attr* attr) 
 
 Status DoGetattr(Fs& fs, fuse_ino_t ino, proto::Attr* attr) {
   proto::AttrRep rep;
+  const uint64_t xattr_gen = fs.xattr_absence.generation();
   Status s = fs.cluster->Meta(proto::Op::kGetattr, proto::InoReq{ino}, &rep);
   if (!s.ok()) return s;
+  fs.xattr_absence.Note(rep.attr, xattr_gen);
   fs.files.Merge(&rep.attr);
   *attr = rep.attr;
   return s;

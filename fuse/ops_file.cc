@@ -50,8 +50,10 @@ Status DoOpen(Fs& fs, fuse_ino_t ino, fuse_file_info* fi, proto::Attr* attr) {
   proto::OpenReq req{ino, fs.cluster->client_id(), static_cast<uint32_t>(fi->flags),
                      fs.releases->Take()};
   proto::OpenRep rep;
+  const uint64_t xattr_gen = fs.xattr_absence.generation();
   Status s = fs.cluster->Meta(proto::Op::kOpen, req, &rep);
   if (!s.ok()) return s;
+  fs.xattr_absence.Note(rep.attr, xattr_gen);  // the kernel asks before each write
   return Opened(fs, rep, fi, attr);
 }
 
@@ -72,10 +74,10 @@ Status DoCreate(Fs& fs, fuse_req_t req, fuse_ino_t parent, const char* name, mod
                      fs.cluster->client_id(), static_cast<uint32_t>(flags),
                      fs.releases->Take()};
   proto::OpenRep rep;
-  const uint64_t gen = fs.caps.generation();
+  const uint64_t xattr_gen = fs.xattr_absence.generation();
   Status s = fs.cluster->Meta(proto::Op::kCreate, c, &rep);
   if (s.ok()) {
-    fs.caps.NoteAbsent(rep.attr.ino, gen);  // a new file has no attributes yet
+    fs.xattr_absence.Note(rep.attr, xattr_gen);  // a new file has no attributes yet
     fs.fresh_attrs.Put(rep.parent);
     fs.fresh_attrs.Put(rep.attr);  // merged with the writes to come when taken
     fs.listings.Added(parent, name, rep.attr);

@@ -25,7 +25,7 @@ void ReplyXattrBytes(fuse_req_t req, size_t size, const char* data, size_t len) 
 void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
               int flags) {
   Fs& fs = Get(req);
-  fs.caps.Forget(ino);
+  fs.xattr_absence.Forget(ino);
   Status s = Guard([&] {
     proto::SetxattrReq r;
     r.ino = ino;
@@ -42,16 +42,15 @@ void Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
 
 void Getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   Fs& fs = Get(req);
-  // Asked before every write(2): see CapsCache.
-  const bool caps = name == kCapsXattr;
-  if (caps && fs.caps.KnownAbsent(ino))
+  // Asked before every write(2) and by ls -l: see XattrAbsence.
+  if (fs.xattr_absence.KnownAbsent(ino, name))
     return ReplyStatus(req, "getxattr", ino, Status::Err(ENODATA));
-  const uint64_t gen = fs.caps.generation();
+  const uint64_t gen = fs.xattr_absence.generation();
   proto::XattrRep rep;
   Status s = Guard([&] {
     return fs.cluster->Meta(proto::Op::kGetxattr, proto::XattrNameReq{ino, name}, &rep);
   });
-  if (caps && s.err() == ENODATA) fs.caps.NoteAbsent(ino, gen);
+  if (s.err() == ENODATA && name == kCapsXattr) fs.xattr_absence.NoteNoCaps(ino, gen);
   if (!s.ok()) return ReplyStatus(req, "getxattr", ino, s);
   ReplyXattrBytes(req, size, rep.value.data(), rep.value.size());
 }
@@ -59,6 +58,7 @@ void Getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
 void Listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   Fs& fs = Get(req);
   std::string list;
+  if (fs.xattr_absence.KnownNone(ino)) return ReplyXattrBytes(req, size, list.data(), 0);
   Status s = Guard([&] {
     proto::ListxattrRep rep;
     Status r = fs.cluster->Meta(proto::Op::kListxattr, proto::InoReq{ino}, &rep);
@@ -74,7 +74,7 @@ void Listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 
 void Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   Fs& fs = Get(req);
-  fs.caps.Forget(ino);
+  fs.xattr_absence.Forget(ino);
   Status s = Guard([&] {
     proto::Empty rep;
     return fs.cluster->Meta(proto::Op::kRemovexattr, proto::XattrNameReq{ino, name}, &rep);

@@ -155,7 +155,12 @@ struct Attr {
   int64_t atime_ns = 0;
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
-  MSGPACK_DEFINE_MAP(ino, mode, nlink, uid, gid, rdev, size, atime_ns, mtime_ns, ctime_ns)
+  // The inode has at least one extended attribute. dosfs answers getxattr
+  // and listxattr of an inode without any from memory for a moment (ls -l
+  // asks two names of every entry).
+  bool has_xattrs = false;
+  MSGPACK_DEFINE_MAP(ino, mode, nlink, uid, gid, rdev, size, atime_ns, mtime_ns, ctime_ns,
+                     has_xattrs)
 };
 
 // One replica of a chunk: the node's name and its ZeroMQ endpoint.

@@ -20,6 +20,7 @@ proto::Attr Inode::ToAttr() const {
   a.atime_ns = atime_ns;
   a.mtime_ns = mtime_ns;
   a.ctime_ns = ctime_ns;
+  a.has_xattrs = has_xattrs;
   return a;
 }
 
@@ -45,6 +46,7 @@ Inode ReadInode(const Stmt& st, int first) {
   in.repl = static_cast<uint32_t>(st.Int(first + 11));
   in.chunk_size = st.U64(first + 12);
   in.target = st.Text(first + 13);
+  in.has_xattrs = st.Int(first + 14) != 0;
   return in;
 }
 

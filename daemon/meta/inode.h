@@ -32,6 +32,7 @@ struct Inode {
   uint32_t repl = 0;    // 0: the cluster default
   uint64_t chunk_size = proto::kDefaultChunkSize;
   std::string target;  // symlinks only
+  bool has_xattrs = false;  // read, never saved: the xattrs table says
 
   bool IsDir() const { return S_ISDIR(mode); }
   bool IsReg() const { return S_ISREG(mode); }
@@ -50,7 +51,8 @@ int64_t NowNs();
 // The columns ReadInode() expects, in order, on the inodes table aliased i.
 inline constexpr char kInodeCols[] =
     "i.ino, i.mode, i.uid, i.gid, i.nlink, i.size, i.rdev, i.atime_ns, i.mtime_ns, "
-    "i.ctime_ns, i.parent, i.repl, i.chunk_size, i.target";
+    "i.ctime_ns, i.parent, i.repl, i.chunk_size, i.target, "
+    "EXISTS(SELECT 1 FROM xattrs x WHERE x.ino = i.ino)";
 // Reads kInodeCols starting at column first of the current row.
 Inode ReadInode(const store::Stmt& st, int first);
 

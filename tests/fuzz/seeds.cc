@@ -228,6 +228,7 @@ proto::Attr FullAttr(uint64_t ino) {
   a.atime_ns = -1;
   a.mtime_ns = 1700000000123456789;
   a.ctime_ns = std::numeric_limits<int64_t>::max();
+  a.has_xattrs = true;
   return a;
 }
 

@@ -243,6 +243,61 @@ def test_busy_dir_on_b_follows_changes_on_a(ab):
     expect_errno(errno.ENOENT, fresh_stat, b / "sub")
 
 
+def test_xattrs_of_listed_files_follow_changes(ab):
+    """A mount answers getxattr and listxattr of an inode meta said has no
+    extended attribute from memory for a moment (ls -l asks two names of
+    every entry: XattrAbsence). Its own setxattr and removexattr show at
+    once; another mount's within the cache lag; a file that has one is
+    never answered "none" from a listing."""
+    a, b = ab
+    for i in range(6):
+        write_file(a / f"f{i}", b"x")
+    os.setxattr(a / "f0", "user.k", b"v0")
+    time.sleep(1.1)  # what B knew of these names has expired
+    assert sorted(os.listdir(b)) == [f"f{i}" for i in range(6)]  # readdirplus
+    for i in range(6):
+        os.lstat(b / f"f{i}")
+    # ls -l's questions, answered for the files without attributes.
+    assert os.getxattr(b / "f0", "user.k") == b"v0"
+    assert os.listxattr(b / "f0") == ["user.k"]
+    for i in range(1, 6):
+        expect_errno(errno.ENODATA, os.getxattr, b / f"f{i}", "security.selinux")
+        expect_errno(errno.ENODATA, os.getxattr, b / f"f{i}", "system.posix_acl_access")
+        assert os.listxattr(b / f"f{i}") == []
+    # B's own changes: at once.
+    os.setxattr(b / "f1", "user.k", b"v1")
+    assert os.getxattr(b / "f1", "user.k") == b"v1"
+    assert os.listxattr(b / "f1") == ["user.k"]
+    os.removexattr(b / "f0", "user.k")
+    expect_errno(errno.ENODATA, os.getxattr, b / "f0", "user.k")
+    # A's changes: within the lag, also on B's open descriptor (the kernel
+    # asks for security.capability before each write).
+    os.listdir(b)
+    fd = os.open(b / "f2", os.O_WRONLY)
+    try:
+        os.setxattr(a / "f2", "user.k", b"v2")
+        os.setxattr(a / "f3", "user.k", b"v3")
+        assert poll(lambda: read_xattr_or_none(b / "f3", "user.k") == b"v3", CACHE_WAIT), \
+            "setxattr on A not seen on B"
+        assert poll(lambda: os.listxattr(b / "f2") == ["user.k"], CACHE_WAIT)
+        os.write(fd, b"y")
+    finally:
+        os.close(fd)
+    assert os.getxattr(a / "f2", "user.k") == b"v2"
+    os.removexattr(a / "f3", "user.k")
+    assert poll(lambda: read_xattr_or_none(b / "f3", "user.k") is None, CACHE_WAIT), \
+        "removexattr on A not seen on B"
+
+
+def read_xattr_or_none(p, name):
+    try:
+        return os.getxattr(p, name)
+    except OSError as e:
+        if e.errno != errno.ENODATA:
+            raise
+        return None
+
+
 # ---- flock -----------------------------------------------------------------------
 
 def test_flock_on_a_blocks_b(ab):
