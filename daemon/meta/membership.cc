@@ -89,7 +89,7 @@ std::string Membership::StateOf(const std::string& name, uint64_t replicas) cons
 
 Result<std::map<std::string, uint64_t>> Membership::ReplicaCounts() const {
   std::map<std::string, uint64_t> counts;
-  store::Stmt st(db_, "SELECT node, COUNT(*) FROM replicas GROUP BY node");
+  store::Stmt st(db_, "SELECT node, count FROM node_replicas");
   for (;;) {
     Result<bool> row = st.Step();
     if (!row.ok()) return row.status();

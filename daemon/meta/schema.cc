@@ -99,6 +99,28 @@ ALTER TABLE keys ADD COLUMN uid INTEGER;
 ALTER TABLE keys ADD COLUMN gid INTEGER;
 )sql";
 
+// Version 5: how many chunk replicas each node holds, kept by triggers on
+// replicas, so that placing a chunk does not count the whole table.
+const char* const kVersion5 = R"sql(
+CREATE TABLE IF NOT EXISTS node_replicas(
+  node TEXT PRIMARY KEY,
+  count INTEGER NOT NULL) WITHOUT ROWID;
+DELETE FROM node_replicas;
+INSERT INTO node_replicas(node, count) SELECT node, COUNT(*) FROM replicas GROUP BY node;
+CREATE TRIGGER IF NOT EXISTS replicas_insert AFTER INSERT ON replicas BEGIN
+  INSERT INTO node_replicas(node, count) VALUES (NEW.node, 1)
+    ON CONFLICT(node) DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS replicas_delete AFTER DELETE ON replicas BEGIN
+  UPDATE node_replicas SET count = count - 1 WHERE node = OLD.node;
+END;
+CREATE TRIGGER IF NOT EXISTS replicas_move AFTER UPDATE OF node ON replicas BEGIN
+  UPDATE node_replicas SET count = count - 1 WHERE node = OLD.node;
+  INSERT INTO node_replicas(node, count) VALUES (NEW.node, 1)
+    ON CONFLICT(node) DO UPDATE SET count = count + 1;
+END;
+)sql";
+
 int64_t WallNs() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -142,6 +164,9 @@ Status Migrate(store::Db* db, uint64_t chunk_size) {
   }
   if (*version < 4) {
     if (Status s = db->Exec(kVersion4); !s.ok()) return s;
+  }
+  if (*version < 5) {
+    if (Status s = db->Exec(kVersion5); !s.ok()) return s;
   }
   if (Status s = db->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s.ok())
     return s;

@@ -7,6 +7,8 @@
 // chunks    (ino, idx) -> chunk id and version; ids are never reused
 //           (settings.next_chunk_id only grows).
 // replicas  which node holds which chunk.
+// node_replicas  node -> how many rows of replicas name it (version 5; kept
+//           by triggers on replicas, never written directly).
 // xattrs    (ino, name) -> value.
 // nodes     every node that ever sent a heartbeat, so meta knows them after a
 //           restart.
@@ -24,7 +26,7 @@
 
 namespace dos::meta {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Brings db up to kSchemaVersion, creating the root directory (inode 1,
 // 040755, uid 0, gid 0) with the first version. EIO for a database newer than

@@ -213,6 +213,57 @@ TEST_F(LayoutTest, UnlinkDeletesChunks) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM xattrs"), 0);
 }
 
+// node_replicas (kept by triggers) must say what counting replicas says,
+// after every kind of change, and after a migration from version 4.
+TEST_F(LayoutTest, ReplicaCountsFollowTheReplicasTable) {
+  for (auto n : {"a", "b", "c"}) Beat(n);
+  auto counted = [&](const char* sql) {
+    std::map<std::string, int64_t> out;
+    store::Stmt st(db_.get(), sql);
+    for (;;) {
+      Result<bool> row = st.Step();
+      EXPECT_TRUE(row.ok());
+      if (!row.ok() || !*row) return out;
+      if (st.Int(1) != 0) out[st.Text(0)] = st.Int(1);
+    }
+  };
+  auto expect_same = [&] {
+    auto truth = counted("SELECT node, COUNT(*) FROM replicas GROUP BY node");
+    EXPECT_EQ(counted("SELECT node, count FROM node_replicas"), truth);
+    return truth;
+  };
+  proto::Attr f = Mknod(kRootIno, "f");
+  proto::Attr g = Mknod(kRootIno, "g");
+  for (uint64_t i = 0; i < 4; ++i) Alloc(f.ino, i);
+  proto::ChunkInfo c = Alloc(g.ino, 0);
+  EXPECT_EQ(expect_same().size(), 3u);
+  auto total = [&] {
+    int64_t n = 0;
+    for (auto& [node, k] : expect_same()) n += k;
+    return n;
+  };
+  EXPECT_EQ(total(), 15);
+  proto::ChunkAllocRep rep;  // a dropped replica
+  ASSERT_TRUE(layout_->ChunkFailed({c.id, c.version, {c.replicas[0].node}}, &rep).ok());
+  EXPECT_EQ(total(), 14);
+  ASSERT_TRUE(db_->Exec("UPDATE replicas SET node = 'd' WHERE chunk_id = " +
+                        std::to_string(c.id) + " AND node = '" + rep.chunk.replicas[0].node + "'")
+                  .ok());  // a repair's move
+  EXPECT_EQ(expect_same().count("d"), 1u);
+  ASSERT_TRUE(ns_->Unlink(kRootIno, "g").ok());
+  EXPECT_EQ(total(), 12);
+  EXPECT_EQ(expect_same().count("d"), 0u);
+  // A version 4 database gets its counts at migration.
+  ASSERT_TRUE(db_->Exec("DROP TRIGGER replicas_insert; DROP TRIGGER replicas_delete;"
+                        " DROP TRIGGER replicas_move; DROP TABLE node_replicas;"
+                        " PRAGMA user_version = 4;")
+                  .ok());
+  ASSERT_TRUE(Migrate(db_.get(), kChunk).ok());
+  EXPECT_EQ(total(), 12);
+  Alloc(f.ino, 9);
+  EXPECT_EQ(total(), 15);
+}
+
 TEST_F(LayoutTest, MembershipPersistsAndTimesOut) {
   Beat("a", 100 * kGiB, 40 * kGiB);
   Beat("b", 100 * kGiB, 10 * kGiB);
