@@ -28,8 +28,13 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   if (rc != SQLITE_OK) return SqliteStatus(rc, "open " + path);
   sqlite3_busy_timeout(raw, 5000);
   sqlite3_extended_result_codes(raw, 1);
-  Status s =
-      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  // Exclusive locking before WAL: this connection is the database's only
+  // user, so SQLite keeps its WAL index in memory (no shared-memory file, no
+  // fcntl locks per transaction) and another process opening the same file
+  // gets SQLITE_BUSY instead of a second writer.
+  Status s = db->Exec(
+      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+      " PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4000;");
   if (!s.ok()) return s;
   return db;
 }

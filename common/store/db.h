@@ -1,5 +1,6 @@
 // Db: one RAII SQLite connection, opened with the pragmas every dos database
-// uses (WAL, synchronous=NORMAL, foreign_keys, a busy timeout).
+// uses (exclusive locking, WAL, synchronous=NORMAL, foreign_keys, a 64 MiB
+// page cache, a checkpoint every 4000 pages, a busy timeout).
 //
 // One connection per thread: a Db is not safe for concurrent use (it is
 // opened with SQLITE_OPEN_NOMUTEX). SqliteStatus() is the one place where a
