@@ -57,17 +57,17 @@ Status LoadCrcs(const ChunkFiles& f, uint64_t first, uint64_t count, std::vector
   if (count == 0) return Status::Ok();
   size_t got = 0;
   size_t bytes = count * sizeof(uint32_t);
-  Status s = PreadAll(f.crc.get(), reinterpret_cast<char*>(out->data()), bytes,
+  Status s = PreadAll(f.crc_fd(), reinterpret_cast<char*>(out->data()), bytes,
                       kHeaderSize + first * sizeof(uint32_t), f.name + " crc", &got);
   if (!s.ok()) return s;
   if (got != bytes)
-    return Status::Err(EIO, f.name + ": crc sidecar too short for block " +
+    return Status::Err(EIO, f.name + ": crc table too short for block " +
                                 std::to_string(first + got / sizeof(uint32_t)));
   return Status::Ok();
 }
 
 Status StoreCrcs(const ChunkFiles& f, uint64_t first, const std::vector<uint32_t>& crcs) {
-  return PwriteAll(f.crc.get(), reinterpret_cast<const char*>(crcs.data()),
+  return PwriteAll(f.crc_fd(), reinterpret_cast<const char*>(crcs.data()),
                    crcs.size() * sizeof(uint32_t), kHeaderSize + first * sizeof(uint32_t),
                    f.name + " crc");
 }
@@ -82,7 +82,7 @@ Status CrcMismatch(const ChunkFiles& f, uint64_t block) {
 Status ReadOldBlock(const ChunkFiles& f, uint64_t b, uint32_t expect, std::string* buf) {
   uint64_t n = std::min(kBs, f.length - b * kBs);
   size_t got = 0;
-  Status s = PreadAll(f.data.get(), buf->data(), n, b * kBs, f.name, &got);
+  Status s = PreadAll(f.data.get(), buf->data(), n, f.data_offset() + b * kBs, f.name, &got);
   if (!s.ok()) return s;
   if (got != n) return Status::Err(EIO, f.name + ": short read in block " + std::to_string(b));
   if (Crc32c(buf->data(), n) != expect) return CrcMismatch(f, b);
@@ -90,50 +90,51 @@ Status ReadOldBlock(const ChunkFiles& f, uint64_t b, uint32_t expect, std::strin
 }
 
 Status WriteHeader(const ChunkFiles& f) {
-  return PwriteAll(f.crc.get(), reinterpret_cast<const char*>(&f.header), kHeaderSize,
-                   0, f.name + " crc header");
+  return PwriteAll(f.crc_fd(), reinterpret_cast<const char*>(&f.header), kHeaderSize,
+                   0, f.name + " header");
 }
 
 Status ReadHeader(ChunkFiles* f) {
   size_t got = 0;
-  Status s = PreadAll(f->crc.get(), reinterpret_cast<char*>(&f->header), kHeaderSize, 0,
-                      f->name + " crc header", &got);
+  Status s = PreadAll(f->crc_fd(), reinterpret_cast<char*>(&f->header), kHeaderSize, 0,
+                      f->name + " header", &got);
   if (!s.ok()) return s;
-  if (got != kHeaderSize || f->header.magic != kCrcMagic || f->header.format != kCrcFormat)
-    return Status::Err(EIO, f->name + ": bad crc sidecar header");
+  const uint32_t format = f->crc.valid() ? kCrcFormatSidecar : kCrcFormat;
+  if (got != kHeaderSize || f->header.magic != kCrcMagic || f->header.format != format)
+    return Status::Err(EIO, f->name + (f->crc.valid() ? ": bad crc sidecar header" : ": bad header"));
   return Status::Ok();
 }
 
 Status FileLength(ChunkFiles* f) {
   struct stat st;
   if (fstat(f->data.get(), &st) != 0) return PosixError("stat " + f->name, errno);
-  f->length = static_cast<uint64_t>(st.st_size);
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  f->length = size > f->data_offset() ? size - f->data_offset() : 0;
   return Status::Ok();
 }
 
-// Makes a new chunk: the sidecar first, so a data file never lacks one.
+// Makes a new chunk (format 2): the file and its header. A format 1 sidecar
+// left without its data file (a crash of an older build between the two
+// creations) goes first, or it would be taken for this chunk's.
 Status CreateChunk(const std::string& data_path, const std::string& crc_path, uint64_t version,
                    ChunkFiles* f) {
-  const int flags = O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC;
-  f->crc = Fd(open(crc_path.c_str(), flags, 0644));
-  if (!f->crc.valid() && errno == ENOENT) {
+  if (!crc_path.empty() && unlink(crc_path.c_str()) != 0 && errno != ENOENT)
+    return PosixError("delete " + crc_path, errno);
+  const int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
+  f->data = Fd(open(data_path.c_str(), flags, 0644));
+  if (!f->data.valid() && errno == ENOENT) {
     // The chunk's subfolder is made on first use.
-    std::string dir = crc_path.substr(0, crc_path.rfind('/'));
+    std::string dir = data_path.substr(0, data_path.rfind('/'));
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return PosixError("mkdir " + dir, errno);
-    f->crc = Fd(open(crc_path.c_str(), flags, 0644));
+    f->data = Fd(open(data_path.c_str(), flags, 0644));
   }
-  if (!f->crc.valid()) return PosixError("create " + crc_path, errno);
+  if (!f->data.valid()) return PosixError("create " + data_path, errno);
   f->header = CrcHeader{};
   f->header.version = version;
-  Status s = WriteHeader(*f);
-  if (s.ok()) {
-    f->data = Fd(open(data_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!f->data.valid()) s = PosixError("create " + data_path, errno);
-  }
-  if (!s.ok()) {
-    // A full disk: no sidecar without its data file is left behind.
-    f->crc = Fd();
-    (void)unlink(crc_path.c_str());
+  if (Status s = WriteHeader(*f); !s.ok()) {
+    // A full disk: no chunk without its header is left behind.
+    f->data = Fd();
+    (void)unlink(data_path.c_str());
     return s;
   }
   f->created = true;
@@ -163,15 +164,13 @@ Status OpenChunk(const std::string& data_path, const std::string& crc_path, Open
   int flags = (mode == OpenMode::kRead ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   f->data = Fd(open(data_path.c_str(), flags));
   if (!f->data.valid()) {
-    if (errno == ENOENT && mode == OpenMode::kCreate)
-      return CreateChunk(data_path, crc_path, version, f);
+    if (errno == ENOENT && mode == OpenMode::kCreate) return CreateChunk(data_path, crc_path, version, f);
     if (errno == ENOENT) return Status::Err(ENOENT, f->name + " not on this node");
     return PosixError("open " + data_path, errno);
   }
-  f->crc = Fd(open(crc_path.c_str(), flags));
-  if (!f->crc.valid()) {
-    if (errno == ENOENT) return Status::Err(EIO, f->name + ": crc sidecar missing");
-    return PosixError("open " + crc_path, errno);
+  if (!crc_path.empty()) {
+    f->crc = Fd(open(crc_path.c_str(), flags));  // a format 1 chunk
+    if (!f->crc.valid() && errno != ENOENT) return PosixError("open " + crc_path, errno);
   }
   if (Status s = ReadHeader(f); !s.ok()) return s;
   return FileLength(f);
@@ -201,7 +200,9 @@ Status PatchedBlockCrc(const ChunkFiles& f, const Span& w, uint64_t bs, uint64_t
   const uint64_t from = std::max(bs, w.off), to = std::min(be, w.end);
   buf->resize(to - from);
   size_t got = 0;
-  if (Status s = PreadAll(f.data.get(), buf->data(), buf->size(), from, f.name, &got); !s.ok())
+  if (Status s = PreadAll(f.data.get(), buf->data(), buf->size(), f.data_offset() + from, f.name,
+                          &got);
+      !s.ok())
     return s;
   if (got != buf->size())
     return Status::Err(EIO, f.name + ": short read in block " + std::to_string(bs / kBs));
@@ -253,11 +254,11 @@ Status NewBlockCrc(const ChunkFiles& f, const Span& w, uint64_t b, uint32_t old_
 // full disk shows as ENOSPC before a byte is written. A file system without
 // fallocate gets the plain writes (and their errno) instead.
 Status Reserve(const ChunkFiles& f, uint64_t off, uint64_t len, uint64_t blocks) {
-  if (len > 0 && fallocate(f.data.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
-                           static_cast<off_t>(len)) != 0) {
+  if (len > 0 && fallocate(f.data.get(), FALLOC_FL_KEEP_SIZE,
+                           static_cast<off_t>(f.data_offset() + off), static_cast<off_t>(len)) != 0) {
     if (errno != EOPNOTSUPP && errno != ENOSYS) return PosixError("reserve " + f.name, errno);
   }
-  if (fallocate(f.crc.get(), FALLOC_FL_KEEP_SIZE, 0,
+  if (fallocate(f.crc_fd(), FALLOC_FL_KEEP_SIZE, 0,
                 static_cast<off_t>(kHeaderSize + blocks * sizeof(uint32_t))) != 0) {
     if (errno != EOPNOTSUPP && errno != ENOSYS)
       return PosixError("reserve " + f.name + " crc", errno);
@@ -289,11 +290,13 @@ Status ApplyWrite(ChunkFiles* f, uint64_t off, std::string_view data, uint64_t m
     if (Status s = NewBlockCrc(*f, w, b, old_crc, &buf, &crcs[b - b0]); !s.ok()) return s;
   }
   if (!data.empty()) {
-    if (Status s = PwriteAll(f->data.get(), data.data(), data.size(), off, f->name); !s.ok())
+    if (Status s = PwriteAll(f->data.get(), data.data(), data.size(), f->data_offset() + off,
+                             f->name);
+        !s.ok())
       return s;
   }
   if (w.new_len > std::max(w.old_len, data.empty() ? 0 : end)) {
-    if (ftruncate(f->data.get(), static_cast<off_t>(w.new_len)) != 0)
+    if (ftruncate(f->data.get(), static_cast<off_t>(f->data_offset() + w.new_len)) != 0)
       return PosixError("extend " + f->name, errno);
   }
   f->length = w.new_len;
@@ -310,12 +313,15 @@ Status Shrink(ChunkFiles* f, uint64_t len) {
     if (Status s = ReadOldBlock(*f, b, crc[0], &buf); !s.ok()) return s;
     crc[0] = Crc32c(buf.data(), len - b * kBs);
   }
-  if (ftruncate(f->data.get(), static_cast<off_t>(len)) != 0)
+  if (ftruncate(f->data.get(), static_cast<off_t>(f->data_offset() + len)) != 0)
     return PosixError("truncate " + f->name, errno);
   f->length = len;
   if (partial) {
     if (Status s = StoreCrcs(*f, b, crc); !s.ok()) return s;
   }
+  // A format 2 chunk keeps the CRCs past its end: unread (a block past the
+  // end gets a fresh CRC when the chunk grows again).
+  if (!f->crc.valid()) return Status::Ok();
   off_t crc_len = static_cast<off_t>(kHeaderSize + Blocks(len) * sizeof(uint32_t));
   if (ftruncate(f->crc.get(), crc_len) != 0) return PosixError("truncate " + f->name + " crc", errno);
   return Status::Ok();
@@ -333,7 +339,9 @@ Status ReadBlocks(const ChunkFiles& f, uint64_t off, uint64_t len, std::string* 
   if (Status s = LoadCrcs(f, b0, b1 - b0 + 1, &crcs); !s.ok()) return s;
   out->resize(to - from);
   size_t got = 0;
-  if (Status s = PreadAll(f.data.get(), out->data(), out->size(), from, f.name, &got); !s.ok())
+  if (Status s = PreadAll(f.data.get(), out->data(), out->size(), f.data_offset() + from, f.name,
+                          &got);
+      !s.ok())
     return s;
   if (got != out->size()) return Status::Err(EIO, f.name + ": short read at " + std::to_string(from + got));
   for (uint64_t b = b0; b <= b1; ++b) {

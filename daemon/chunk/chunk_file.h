@@ -1,5 +1,11 @@
-// The two files of one chunk (data and CRC sidecar) and the block arithmetic
-// on them. Internal to ChunkStore: the caller holds the chunk's lock.
+// The file of one chunk and the block arithmetic on it. Internal to
+// ChunkStore: the caller holds the chunk's lock.
+//
+// Format 2 (every chunk made now): one file, the CrcHeader at offset 0, the
+// CRC table right after it, the chunk's bytes from kDataOffset on; the
+// chunk's length is the file's size minus kDataOffset. Format 1 (chunks of
+// older builds, still read, written and deleted): the bytes alone in the
+// .chunk file, header and CRC table in a .crc sidecar at the same offsets.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/proto/messages.h"
 #include "common/status.h"
 #include "daemon/chunk/chunk_store.h"
 
@@ -33,19 +40,31 @@ class Fd {
 
 enum class OpenMode { kRead, kWrite, kCreate };
 
+// Where a format 2 chunk's bytes start: past the header and a CRC table
+// for the largest chunk, on a page boundary.
+inline constexpr uint64_t kDataOffset =
+    (sizeof(CrcHeader) + proto::kMaxChunkSize / proto::kBlockSize * sizeof(uint32_t) + 4095) /
+    4096 * 4096;
+
 // An open chunk. name is "chunk <id as %016x>" for messages.
 struct ChunkFiles {
   std::string name;
-  Fd data;
-  Fd crc;
+  Fd data;  // the .chunk file
+  Fd crc;   // format 1 only: the .crc sidecar
   CrcHeader header;
-  uint64_t length = 0;  // bytes of the data file
+  uint64_t length = 0;  // bytes of the chunk
   bool created = false;
+
+  // The file that holds the header and the CRC table.
+  int crc_fd() const { return crc.valid() ? crc.get() : data.get(); }
+  // Where byte 0 of the chunk lies in data.
+  uint64_t data_offset() const { return crc.valid() ? 0 : kDataOffset; }
 };
 
-// Opens (kCreate: creates if absent, with version) the chunk's files. A
-// creation that fails (a full disk) leaves no file behind.
-// ENOENT if absent and not kCreate; EIO for a bad or missing sidecar.
+// Opens (kCreate: creates if absent, in format 2, with version) the chunk
+// at data_path. crc_path: where a format 1 sidecar would be, or "" when the
+// store holds none (no probe). A creation that fails (a full disk) leaves no
+// file behind. ENOENT if absent and not kCreate; EIO for a bad header.
 Status OpenChunk(const std::string& data_path, const std::string& crc_path, OpenMode mode,
                  uint64_t version, ChunkFiles* f);
 

@@ -40,12 +40,14 @@ Status MakeDir(const std::string& path) {
   return PosixError("mkdir " + path, errno);
 }
 
-uint64_t CountChunks(const std::string& dir) {
+// Counts the chunks under dir; *sidecars: whether any format 1 sidecar is there.
+uint64_t CountChunks(const std::string& dir, bool* sidecars) {
   uint64_t n = 0;
   std::error_code ec;
   for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {
     if (it->path().extension() == ".chunk") ++n;
+    if (it->path().extension() == ".crc") *sidecars = true;
   }
   return n;
 }
@@ -58,7 +60,7 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& root) {
   if (Status s = MakeDir(chunks); !s.ok()) return s;
   if (access(chunks.c_str(), W_OK) != 0) return PosixError(chunks + " is not writable", errno);
   std::unique_ptr<ChunkStore> store(new ChunkStore(root));
-  store->chunks_ = CountChunks(chunks);
+  store->chunks_ = CountChunks(chunks, &store->sidecars_);
   return store;
 }
 
@@ -72,7 +74,7 @@ std::string ChunkStore::CrcPath(uint64_t id) const {
 
 Status ChunkStore::OpenForUpdate(uint64_t id, uint64_t version, ChunkFiles* f) {
   f->name = ChunkName(id);
-  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kCreate, version, f);
+  Status s = OpenChunk(ChunkPath(id), SidecarPath(id), OpenMode::kCreate, version, f);
   if (!s.ok()) return s;
   if (f->created) chunks_++;
   if (f->header.version > version)
@@ -96,8 +98,7 @@ Status ChunkStore::Write(uint64_t id, uint64_t version, const std::vector<Piece>
 }
 
 void ChunkStore::Discard(uint64_t id) {
-  if (unlink(ChunkPath(id).c_str()) == 0) chunks_--;
-  (void)unlink(CrcPath(id).c_str());
+  if (unlink(ChunkPath(id).c_str()) == 0) chunks_--;  // always format 2: no sidecar
 }
 
 Status ChunkStore::Read(uint64_t id, uint64_t version, uint64_t offset, uint32_t length,
@@ -105,7 +106,7 @@ Status ChunkStore::Read(uint64_t id, uint64_t version, uint64_t offset, uint32_t
   std::shared_lock lock(LockFor(id));
   ChunkFiles f;
   f.name = ChunkName(id);
-  Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kRead, 0, &f);
+  Status s = OpenChunk(ChunkPath(id), SidecarPath(id), OpenMode::kRead, 0, &f);
   if (!s.ok()) return s;
   if (f.header.version < version)
     return Status::Err(ESTALE, f.name + " is at version " + std::to_string(f.header.version) +
@@ -131,13 +132,13 @@ Status ChunkStore::Truncate(uint64_t id, uint64_t version, uint64_t length) {
 
 Status ChunkStore::Delete(uint64_t id) {
   std::unique_lock lock(LockFor(id));
-  // The data file defines existence: remove it first, then the sidecar.
+  // The .chunk file defines existence: remove it first, then a sidecar.
   if (unlink(ChunkPath(id).c_str()) != 0) {
     if (errno == ENOENT) return Status::Err(ENOENT, ChunkName(id) + " not on this node");
     return PosixError("delete " + ChunkPath(id), errno);
   }
   chunks_--;
-  if (unlink(CrcPath(id).c_str()) != 0 && errno != ENOENT)
+  if (sidecars_ && unlink(CrcPath(id).c_str()) != 0 && errno != ENOENT)
     return PosixError("delete " + CrcPath(id), errno);
   return Status::Ok();
 }
@@ -146,7 +147,7 @@ Result<ChunkStat> ChunkStore::Stat(uint64_t id) {
   std::shared_lock lock(LockFor(id));
   ChunkFiles f;
   f.name = ChunkName(id);
-  if (Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kRead, 0, &f); !s.ok()) return s;
+  if (Status s = OpenChunk(ChunkPath(id), SidecarPath(id), OpenMode::kRead, 0, &f); !s.ok()) return s;
   return ChunkStat{f.header.version, f.length};
 }
 
@@ -154,9 +155,10 @@ Status ChunkStore::Sync(uint64_t id) {
   std::shared_lock lock(LockFor(id));
   ChunkFiles f;
   f.name = ChunkName(id);
-  if (Status s = OpenChunk(ChunkPath(id), CrcPath(id), OpenMode::kRead, 0, &f); !s.ok()) return s;
+  if (Status s = OpenChunk(ChunkPath(id), SidecarPath(id), OpenMode::kRead, 0, &f); !s.ok()) return s;
   if (fdatasync(f.data.get()) != 0) return PosixError("fdatasync " + f.name, errno);
-  if (fdatasync(f.crc.get()) != 0) return PosixError("fdatasync " + f.name + " crc", errno);
+  if (f.crc.valid() && fdatasync(f.crc.get()) != 0)
+    return PosixError("fdatasync " + f.name + " crc", errno);
   return Status::Ok();
 }
 

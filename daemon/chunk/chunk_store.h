@@ -1,9 +1,11 @@
 // ChunkStore: the chunk files of one node on its local disk. No network here.
 //
 // Layout under root (the node's data folder):
-//   root/chunks/<id & 0xff as %02x>/<id as %016x>.chunk   the bytes, sparse
-//   root/chunks/<id & 0xff as %02x>/<id as %016x>.crc     sidecar: CrcHeader,
-//       then one CRC32C (little-endian u32) per kBlockSize block of the chunk.
+//   root/chunks/<id & 0xff as %02x>/<id as %016x>.chunk   one file per chunk:
+//       CrcHeader, one CRC32C (little-endian u32) per kBlockSize block of the
+//       chunk, then from kDataOffset (20 KiB) the bytes, sparse.
+// Chunks made by builds before format 2 keep their bytes alone in .chunk and
+// header and CRCs in a .crc sidecar; they are still served (chunk_file.h).
 // The CRC of a block covers exactly the bytes of that block that exist (the
 // last block may be short); holes are zeros and carry the CRC of zeros.
 //
@@ -41,9 +43,11 @@ namespace dos::chunk {
 struct ChunkFiles;  // chunk_file.h
 
 inline constexpr uint32_t kCrcMagic = 0x43534f44;  // "DOSC"
-inline constexpr uint32_t kCrcFormat = 1;
+inline constexpr uint32_t kCrcFormatSidecar = 1;      // header and CRCs in a .crc file
+inline constexpr uint32_t kCrcFormat = 2;             // header and CRCs in the .chunk file
 
-// First bytes of a .crc file (little-endian, as the host).
+// First bytes of a chunk file (of a .crc sidecar in format 1), little-endian
+// as the host.
 struct CrcHeader {
   uint32_t magic = kCrcMagic;
   uint32_t format = kCrcFormat;
@@ -107,10 +111,12 @@ class ChunkStore {
   Status Verify(uint64_t id, uint64_t* bytes = nullptr);
 
   std::string ChunkPath(uint64_t id) const;
-  std::string CrcPath(uint64_t id) const;
+  std::string CrcPath(uint64_t id) const;  // a format 1 chunk's sidecar
 
  private:
   explicit ChunkStore(std::string root) : root_(std::move(root)) {}
+  // CrcPath(id) if the store held format 1 chunks when opened, else "".
+  std::string SidecarPath(uint64_t id) const { return sidecars_ ? CrcPath(id) : ""; }
   std::shared_mutex& LockFor(uint64_t id) { return locks_[(id * 0x9E3779B97F4A7C15ull) >> 56]; }
   // Opens chunk id for a change at version (created if absent, its version
   // raised). Caller holds LockFor(id) exclusively.
@@ -121,6 +127,7 @@ class ChunkStore {
 
   std::string root_;
   std::atomic<uint64_t> chunks_{0};
+  bool sidecars_ = false;  // a .crc file was there at Open: probe for them
   std::array<std::shared_mutex, 256> locks_;  // striped by chunk id; leaf locks
 };
 

@@ -112,7 +112,8 @@ void NodeClient::SendBatch(const std::vector<Job>& batch) {
   const std::string& node = batch.front().node;
   std::vector<uint64_t> ids;
   for (const Job& job : batch) ids.push_back(job.id);
-  // The node unlinks two files per chunk, each up to a few ms on a busy disk.
+  // The node unlinks a file per chunk (two for format 1), each up to a few
+  // ms on a busy disk.
   const int timeout_ms = kDeleteTimeoutMs + kDeletePerChunkMs * static_cast<int>(ids.size());
   Result<proto::ChunkDeleteManyRep> rep = DeleteChunks(ClientFor(batch.front().addr), ids,
                                                        timeout_ms);

@@ -38,6 +38,9 @@ DOSFS = BUILD / "fuse" / "dosfs"
 PORT_LO, PORT_HI = 20000, 26999  # the range the integration tests may use
 PORT_BLOCK = 100                 # P .. P+99 must be free
 CHUNK = 4 * 1024 * 1024
+# Where a chunk's bytes start in its file on a node (daemon/chunk/chunk_file.h:
+# the header and the CRC table come first).
+CHUNK_DATA_OFFSET = 20480
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 

@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from dosit import CHUNK, MiB, expect_errno, pid_alive, poll, rand_bytes, read_file, write_file
+from dosit import CHUNK, CHUNK_DATA_OFFSET, MiB, expect_errno, pid_alive, poll, rand_bytes, read_file, write_file
 
 DOWN_WAIT = 40       # heartbeat timeout is 10 s by default
 REREPL_WAIT = 60     # re-replication of a few chunks
@@ -22,13 +22,15 @@ def chunk_id(c):
 
 
 def data_file(c, node, cid):
-    """The data file of chunk cid on node (not its .crc sidecar)."""
-    files = [p for p in c.chunk_files(node, cid) if not p.name.endswith(".crc")]
+    """The file of chunk cid on node."""
+    files = [p for p in c.chunk_files(node, cid) if p.suffix == ".chunk"]
     assert files, f"no data file of chunk {cid:016x} on {node}: {c.chunk_files(node, cid)}"
     return files[0]
 
 
 def flip_byte(path, off):
+    """Flips byte off of the chunk in file path."""
+    off += CHUNK_DATA_OFFSET
     with open(path, "r+b") as f:
         f.seek(off)
         b = f.read(1)
@@ -74,7 +76,7 @@ def test_corrupt_replica_is_repaired(wd, cluster3):
     def repaired():
         nodes = c.fs_stat(p)["chunks"][0]["replicas"]
         return len(nodes) == 3 and all(
-            data_file(c, n, cid).read_bytes()[:2 * MiB] == data for n in nodes)
+            data_file(c, n, cid).read_bytes()[CHUNK_DATA_OFFSET:][:2 * MiB] == data for n in nodes)
 
     assert poll(repaired, 15, 0.5), f"the corrupt copy on {bad} was not repaired"
 
@@ -161,7 +163,7 @@ def test_chunks_rereplicated_after_node_down(killed):
         f"{[ch['replicas'] for ch in c.fs_stat(k.path)['chunks']]}")
     for ch in c.fs_stat(k.path)["chunks"]:
         for node in ch["replicas"]:
-            got = data_file(c, node, chunk_id(ch)).read_bytes()
+            got = data_file(c, node, chunk_id(ch)).read_bytes()[CHUNK_DATA_OFFSET:]
             i = ch["index"]
             assert got[:CHUNK] == k.data[i * CHUNK:(i + 1) * CHUNK], (node, i)
     assert hashlib.sha256(fresh_read(c, k.path)).digest() == hashlib.sha256(k.data).digest()

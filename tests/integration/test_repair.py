@@ -6,7 +6,7 @@ import hashlib
 import os
 import signal
 
-from dosit import CHUNK, MiB, pid_alive, poll, rand_bytes, read_file, write_file
+from dosit import CHUNK, CHUNK_DATA_OFFSET, MiB, pid_alive, poll, rand_bytes, read_file, write_file
 
 DOWN_WAIT = 40
 HEAL_WAIT = 60
@@ -33,11 +33,13 @@ def fresh_read(c, path):
 
 
 def data_file(c, node, cid):
-    files = [p for p in c.chunk_files(node, cid) if not p.name.endswith(".crc")]
+    files = [p for p in c.chunk_files(node, cid) if p.suffix == ".chunk"]
     return files[0] if files else None
 
 
 def flip_byte(path, off):
+    """Flips byte off of the chunk in file path."""
+    off += CHUNK_DATA_OFFSET
     with open(path, "r+b") as f:
         f.seek(off)
         b = f.read(1)
@@ -83,12 +85,13 @@ def test_scrub_finds_and_repairs_a_flipped_byte(wd, cluster3):
             return False
         nodes = c.fs_stat(p)["chunks"][0]["replicas"]
         return len(nodes) == 3 and all(
-            data_file(c, n, cid) and data_file(c, n, cid).read_bytes()[:len(data)] == data
+            data_file(c, n, cid) and
+            data_file(c, n, cid).read_bytes()[CHUNK_DATA_OFFSET:][:len(data)] == data
             for n in nodes)
 
     assert poll(repaired, 30, 0.5), (health(c), c.fs_stat(p)["chunks"][0])
     f = data_file(c, bad, cid)   # the bad node holds a good copy or none at all
-    assert f is None or f.read_bytes()[:len(data)] == data
+    assert f is None or f.read_bytes()[CHUNK_DATA_OFFSET:][:len(data)] == data
     assert c.dosctl("fs", "scrub")["bad"] == []
     assert fresh_read(c, p) == data
 
@@ -102,8 +105,6 @@ def test_fsck_finds_and_removes_a_stray_chunk_file(wd, cluster3):
     stray_id = 0xfeed0000 + (chunk_id(ch) & 0xff)   # same subfolder as src
     stray = src.parent / f"{stray_id:016x}.chunk"
     stray.write_bytes(src.read_bytes())
-    (src.parent / f"{stray_id:016x}.crc").write_bytes(
-        src.with_suffix(".crc").read_bytes())
     rc, rep = fsck(c)
     assert rc != 0 and rep["stray_files"] >= 1, rep
     assert any(i["kind"] == "stray_files" and i["node"] == node for i in rep["items"]), rep

@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
+#include "common/crc32c.h"
 #include "common/proto/messages.h"
 
 namespace dos::chunk {
@@ -55,7 +58,7 @@ TEST_F(ChunkStoreTest, FileNameBearsTheId) {
   std::string p = store_->ChunkPath(0xabcdef12);
   EXPECT_EQ(p, dir_ + "/chunks/12/00000000abcdef12.chunk");
   EXPECT_TRUE(std::filesystem::exists(p));
-  EXPECT_TRUE(std::filesystem::exists(store_->CrcPath(0xabcdef12)));
+  EXPECT_FALSE(std::filesystem::exists(store_->CrcPath(0xabcdef12)));  // CRCs inside
   EXPECT_EQ(store_->Usage().chunks, 1u);
 }
 
@@ -130,7 +133,7 @@ TEST_F(ChunkStoreTest, CorruptionIsEio) {
   int fd = open(store_->ChunkPath(8).c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
   char c = static_cast<char>(d[kBs + 17] ^ 0x40);
-  ASSERT_EQ(pwrite(fd, &c, 1, kBs + 17), 1);
+  ASSERT_EQ(pwrite(fd, &c, 1, kDataOffset + kBs + 17), 1);
   close(fd);
   EXPECT_EQ(MustRead(8, 0, kBs).size(), kBs);  // block 0 is intact
   auto r = store_->Read(8, 0, 3 * kBs);
@@ -171,14 +174,14 @@ TEST_F(ChunkStoreTest, PartialOverwritesMatchAModel) {
   EXPECT_EQ(store_->Stat(31)->length, model.size());
 }
 
-// Flips the byte at off of chunk id's data file, behind the store's back.
+// Flips byte off of chunk id in its file, behind the store's back.
 void FlipOnDisk(ChunkStore* store, uint64_t id, uint64_t off) {
   int fd = open(store->ChunkPath(id).c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
   char c = 0;
-  ASSERT_EQ(pread(fd, &c, 1, static_cast<off_t>(off)), 1);
+  ASSERT_EQ(pread(fd, &c, 1, static_cast<off_t>(kDataOffset + off)), 1);
   c = static_cast<char>(c ^ 0x20);
-  ASSERT_EQ(pwrite(fd, &c, 1, static_cast<off_t>(off)), 1);
+  ASSERT_EQ(pwrite(fd, &c, 1, static_cast<off_t>(kDataOffset + off)), 1);
   close(fd);
 }
 
@@ -323,6 +326,81 @@ TEST_F(ChunkStoreTest, ReopenCountsChunks) {
   EXPECT_GT(r.value()->Usage().capacity, 0u);
 }
 
+// A chunk of format 1 (bytes in .chunk, header and CRCs in a .crc sidecar,
+// as older builds wrote them) is read, written, cut and deleted as before;
+// new chunks in the same store are format 2 (no sidecar).
+TEST_F(ChunkStoreTest, SidecarChunksOfOlderBuildsStillServe) {
+  const uint64_t id = 0x5d;
+  std::string d = Pattern(2 * kBs + 100, 7);
+  ASSERT_TRUE(store_->Write(1, 1, 0, "x").ok());  // makes the subfolder layout
+  std::filesystem::create_directories(std::filesystem::path(store_->ChunkPath(id)).parent_path());
+  {
+    std::ofstream data(store_->ChunkPath(id), std::ios::binary);
+    data.write(d.data(), static_cast<std::streamsize>(d.size()));
+    CrcHeader h;
+    h.format = kCrcFormatSidecar;
+    h.version = 3;
+    std::ofstream crc(store_->CrcPath(id), std::ios::binary);
+    crc.write(reinterpret_cast<const char*>(&h), sizeof(h));
+    for (uint64_t b = 0; b * kBs < d.size(); ++b) {
+      uint32_t v = Crc32c(d.data() + b * kBs, std::min<uint64_t>(kBs, d.size() - b * kBs));
+      crc.write(reinterpret_cast<const char*>(&v), sizeof(v));
+    }
+  }
+  store_.reset();
+  auto r = ChunkStore::Open(dir_);
+  ASSERT_TRUE(r.ok());
+  store_ = std::move(r.value());
+  EXPECT_EQ(store_->Usage().chunks, 2u);
+  EXPECT_EQ(MustRead(id, 0, 3 * kBs), d);
+  EXPECT_EQ(store_->Stat(id)->version, 3u);
+  EXPECT_EQ(store_->Stat(id)->length, d.size());
+  EXPECT_EQ(store_->Write(id, 2, 0, "old").err(), ESTALE);
+  ASSERT_TRUE(store_->Write(id, 4, kBs - 2, "four").ok());
+  d.replace(kBs - 2, 4, "four");
+  EXPECT_EQ(MustRead(id, 0, 3 * kBs), d);
+  EXPECT_EQ(std::filesystem::file_size(store_->ChunkPath(id)), d.size());  // bytes alone
+  ASSERT_TRUE(store_->Truncate(id, 4, kBs + 5).ok());
+  EXPECT_EQ(MustRead(id, 0, 3 * kBs), d.substr(0, kBs + 5));
+  EXPECT_TRUE(store_->Verify(id).ok());
+  EXPECT_TRUE(store_->Sync(id).ok());
+  // A new chunk in this store: no sidecar, a stale one is not taken for it.
+  const uint64_t fresh = 0x15d;
+  std::filesystem::copy_file(store_->CrcPath(id), store_->CrcPath(fresh));
+  ASSERT_TRUE(store_->Write(fresh, 1, 10, "new").ok());
+  EXPECT_FALSE(std::filesystem::exists(store_->CrcPath(fresh)));
+  EXPECT_EQ(MustRead(fresh, 0, 100), std::string(10, '\0') + "new");
+  ASSERT_TRUE(store_->Delete(id).ok());
+  EXPECT_FALSE(std::filesystem::exists(store_->ChunkPath(id)));
+  EXPECT_FALSE(std::filesystem::exists(store_->CrcPath(id)));
+  EXPECT_EQ(store_->Read(id, 0, 1).err(), ENOENT);
+}
+
+// The chunk file: header, CRC table, bytes from kDataOffset; its size
+// tells the length.
+TEST_F(ChunkStoreTest, OneFilePerChunk) {
+  std::string d = Pattern(kBs + 3, 9);
+  ASSERT_TRUE(store_->Write(0x77, 2, 0, d).ok());
+  std::ifstream in(store_->ChunkPath(0x77), std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(all.size(), kDataOffset + d.size());
+  CrcHeader h;
+  std::memcpy(&h, all.data(), sizeof(h));
+  EXPECT_EQ(h.magic, kCrcMagic);
+  EXPECT_EQ(h.format, kCrcFormat);
+  EXPECT_EQ(h.version, 2u);
+  uint32_t crc1 = 0;
+  std::memcpy(&crc1, all.data() + sizeof(h) + 4, 4);
+  EXPECT_EQ(crc1, Crc32c(d.data() + kBs, 3));
+  EXPECT_EQ(all.substr(kDataOffset), d);
+  EXPECT_EQ(kDataOffset % 4096, 0u);
+  EXPECT_GE(kDataOffset, sizeof(CrcHeader) + proto::kMaxChunkSize / kBs * 4);
+  ASSERT_TRUE(store_->Truncate(0x77, 2, 0).ok());
+  EXPECT_EQ(store_->Stat(0x77)->length, 0u);
+  ASSERT_TRUE(store_->Truncate(0x78, 1, 10).ok());  // made by a truncate
+  EXPECT_EQ(MustRead(0x78, 0, 20), std::string(10, '\0'));
+}
+
 TEST(ChunkStoreOpen, UnusableDirFails) {
   auto r = ChunkStore::Open("/proc/self/nonexistent/dir");
   EXPECT_FALSE(r.ok());
@@ -354,7 +432,7 @@ TEST_F(ChunkStoreTest, VerifyAndScrubFindAFlippedByte) {
   int fd = open(store_->ChunkPath(9).c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
   char c = static_cast<char>(d[2 * kBs + 1] ^ 1);
-  ASSERT_EQ(pwrite(fd, &c, 1, 2 * kBs + 1), 1);
+  ASSERT_EQ(pwrite(fd, &c, 1, kDataOffset + 2 * kBs + 1), 1);
   close(fd);
   EXPECT_EQ(store_->Verify(9).err(), EIO);
   EXPECT_EQ(store_->Verify(1234).err(), ENOENT);
