@@ -101,7 +101,8 @@ Status ReadHeader(ChunkFiles* f) {
   if (!s.ok()) return s;
   const uint32_t format = f->crc.valid() ? kCrcFormatSidecar : kCrcFormat;
   if (got != kHeaderSize || f->header.magic != kCrcMagic || f->header.format != format)
-    return Status::Err(EIO, f->name + (f->crc.valid() ? ": bad crc sidecar header" : ": bad header"));
+    return Status::Err(EIO,
+                       f->name + (f->crc.valid() ? ": bad crc sidecar header" : ": bad header"));
   return Status::Ok();
 }
 
@@ -164,7 +165,8 @@ Status OpenChunk(const std::string& data_path, const std::string& crc_path, Open
   int flags = (mode == OpenMode::kRead ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   f->data = Fd(open(data_path.c_str(), flags));
   if (!f->data.valid()) {
-    if (errno == ENOENT && mode == OpenMode::kCreate) return CreateChunk(data_path, crc_path, version, f);
+    if (errno == ENOENT && mode == OpenMode::kCreate)
+      return CreateChunk(data_path, crc_path, version, f);
     if (errno == ENOENT) return Status::Err(ENOENT, f->name + " not on this node");
     return PosixError("open " + data_path, errno);
   }
@@ -255,7 +257,8 @@ Status NewBlockCrc(const ChunkFiles& f, const Span& w, uint64_t b, uint32_t old_
 // fallocate gets the plain writes (and their errno) instead.
 Status Reserve(const ChunkFiles& f, uint64_t off, uint64_t len, uint64_t blocks) {
   if (len > 0 && fallocate(f.data.get(), FALLOC_FL_KEEP_SIZE,
-                           static_cast<off_t>(f.data_offset() + off), static_cast<off_t>(len)) != 0) {
+                           static_cast<off_t>(f.data_offset() + off),
+                           static_cast<off_t>(len)) != 0) {
     if (errno != EOPNOTSUPP && errno != ENOSYS) return PosixError("reserve " + f.name, errno);
   }
   if (fallocate(f.crc_fd(), FALLOC_FL_KEEP_SIZE, 0,
