@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,9 @@ class Namespace {
 
   // Removes every inode with nlink 0 (none can be open after a restart).
   Status PurgeOrphans();
+  // Inodes in the database: counted at the first call, then kept up to date
+  // by every committed transaction (statfs asks it; a count per call would
+  // read the whole table).
   Result<uint64_t> InodeCount();
   bool IsOpen(uint64_t ino) const { return open_.count(ino) != 0; }
   // Handles client holds now (over every inode).
@@ -128,6 +132,8 @@ class Namespace {
   std::vector<DeadChunk> dead_;
   std::vector<Truncation> truncations_;
   std::vector<uint64_t> deleted_;
+  uint64_t created_ = 0;           // inodes the transaction inserted
+  std::optional<uint64_t> inodes_;  // InodeCount's, once counted
 };
 
 }  // namespace dos::meta

@@ -156,10 +156,12 @@ Status Namespace::PurgeOrphans() {
 }
 
 Result<uint64_t> Namespace::InodeCount() {
+  if (inodes_) return *inodes_;
   store::Stmt st(db_, "SELECT COUNT(*) FROM inodes");
   Result<bool> row = st.Step();
   if (!row.ok()) return row.status();
-  return st.U64(0);
+  inodes_ = st.U64(0);
+  return *inodes_;
 }
 
 }  // namespace dos::meta

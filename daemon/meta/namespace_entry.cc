@@ -11,11 +11,13 @@ Status Namespace::InTxn(const std::function<Status()>& fn) {
   dead_.clear();
   truncations_.clear();
   deleted_.clear();
+  created_ = 0;
   store::Txn txn(db_);
   Status s = txn.Begin();
   if (s.ok()) s = fn();
   if (s.ok()) s = txn.Commit();
   if (s.ok()) {
+    if (inodes_) *inodes_ = *inodes_ + created_ - deleted_.size();
     // After the commit: a crash before this point leaves chunk files that
     // nothing names (harmless garbage), never names without chunks.
     for (const Truncation& t : truncations_) nodes_->Truncate(t.id, t.version, t.length, t.nodes);
@@ -74,6 +76,7 @@ Status Namespace::CreateNode(uint64_t parent, const std::string& name, Inode in,
   if (in.IsDir()) in.parent = parent;
   Result<uint64_t> ino = InsertInode(db_, in);
   if (!ino.ok()) return ino.status();
+  ++created_;
   in.ino = *ino;
   if (Status s = InsertEntry(db_, parent, name, in.ino); !s.ok()) return s;
   if (Status s = TouchDir(db_, parent, in.IsDir() ? 1 : 0, now); !s.ok()) return s;

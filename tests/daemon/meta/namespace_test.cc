@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "common/store/stmt.h"
 #include "tests/daemon/meta/meta_fixture.h"
 
 namespace dos::meta {
@@ -34,6 +35,38 @@ TEST_F(MetaTest, CreateAndLookup) {
   EXPECT_EQ(ns_->Mknod({f.ino, "x", 0100644, 0, 0, 0}, &a).err(), ENOTDIR);
   proto::Attr fifo = Mknod(kRootIno, "p", 010600);
   EXPECT_TRUE(S_ISFIFO(fifo.mode));
+}
+
+// InodeCount counts once, then follows what commits: creations, removals
+// (at unlink, at the last release of an orphan, by a rename over a file),
+// and nothing of a transaction that failed.
+TEST_F(MetaTest, InodeCountFollowsCommits) {
+  auto counted = [&] {
+    store::Stmt st(db_.get(), "SELECT COUNT(*) FROM inodes");
+    EXPECT_TRUE(st.Step().ok());
+    return st.U64(0);
+  };
+  ASSERT_EQ(ns_->InodeCount().value(), 1u);  // the root
+  proto::Attr d = Mkdir(kRootIno, "d");
+  proto::Attr f = Mknod(d.ino, "f");
+  Mknod(d.ino, "g");
+  proto::Attr a;
+  EXPECT_EQ(ns_->Mknod({d.ino, "f", 0100644, 0, 0, 0}, &a).err(), EEXIST);  // rolled back
+  EXPECT_EQ(ns_->InodeCount().value(), 4u);
+  EXPECT_EQ(counted(), 4u);
+  proto::OpenRep o;
+  ASSERT_TRUE(ns_->Open({f.ino, 7, 0}, &o).ok());
+  ASSERT_TRUE(ns_->Unlink(d.ino, "f").ok());
+  EXPECT_EQ(ns_->InodeCount().value(), 4u);  // an orphan, still open
+  ASSERT_TRUE(ns_->Release(f.ino, 7).ok());
+  EXPECT_EQ(ns_->InodeCount().value(), 3u);
+  Mknod(d.ino, "h");
+  ASSERT_TRUE(ns_->Rename({d.ino, "h", d.ino, "g", 0}).ok());  // g's inode goes
+  EXPECT_EQ(ns_->InodeCount().value(), 3u);
+  ASSERT_TRUE(ns_->Unlink(d.ino, "g").ok());
+  ASSERT_TRUE(ns_->Rmdir(kRootIno, "d").ok());
+  EXPECT_EQ(ns_->InodeCount().value(), 1u);
+  EXPECT_EQ(counted(), 1u);
 }
 
 TEST_F(MetaTest, MkdirLinkCountsAndTimes) {
