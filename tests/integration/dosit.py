@@ -41,6 +41,21 @@ CHUNK = 4 * 1024 * 1024
 # Where a chunk's bytes start in its file on a node (daemon/chunk/chunk_file.h:
 # the header and the CRC table come first).
 CHUNK_DATA_OFFSET = 20480
+
+
+def chunk_bytes(path):
+    """The bytes of the chunk whose file on a node is path."""
+    with open(path, "rb") as f:
+        return f.read()[CHUNK_DATA_OFFSET:]
+
+
+def flip_chunk_byte(path, off):
+    """Flips byte off of the chunk whose file on a node is path, behind the node's back."""
+    with open(path, "r+b") as f:
+        f.seek(CHUNK_DATA_OFFSET + off)
+        b = f.read(1)
+        f.seek(CHUNK_DATA_OFFSET + off)
+        f.write(bytes([b[0] ^ 0xFF]))
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 

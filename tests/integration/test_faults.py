@@ -10,7 +10,8 @@ import signal
 
 import pytest
 
-from dosit import CHUNK, CHUNK_DATA_OFFSET, MiB, expect_errno, pid_alive, poll, rand_bytes, read_file, write_file
+from dosit import (CHUNK, MiB, chunk_bytes, expect_errno, flip_chunk_byte, pid_alive, poll,
+                   rand_bytes, read_file, write_file)
 
 DOWN_WAIT = 40       # heartbeat timeout is 10 s by default
 REREPL_WAIT = 60     # re-replication of a few chunks
@@ -26,16 +27,6 @@ def data_file(c, node, cid):
     files = [p for p in c.chunk_files(node, cid) if p.suffix == ".chunk"]
     assert files, f"no data file of chunk {cid:016x} on {node}: {c.chunk_files(node, cid)}"
     return files[0]
-
-
-def flip_byte(path, off):
-    """Flips byte off of the chunk in file path."""
-    off += CHUNK_DATA_OFFSET
-    with open(path, "r+b") as f:
-        f.seek(off)
-        b = f.read(1)
-        f.seek(off)
-        f.write(bytes([b[0] ^ 0xFF]))
 
 
 def fresh_read(c, path):
@@ -58,7 +49,7 @@ def test_read_skips_corrupt_replicas(wd, cluster3):
     reps = ch["replicas"]
     assert len(reps) == 3
     for node in reps[:2]:           # every replica but the last one
-        flip_byte(data_file(c, node, chunk_id(ch)), MiB + 7)
+        flip_chunk_byte(data_file(c, node, chunk_id(ch)), MiB + 7)
     assert fresh_read(c, p) == data
 
 
@@ -70,13 +61,13 @@ def test_corrupt_replica_is_repaired(wd, cluster3):
     ch = c.fs_stat(p)["chunks"][0]
     cid = chunk_id(ch)
     bad = ch["replicas"][0]   # the head: dosfs tries replicas in meta's order, so it reads this
-    flip_byte(data_file(c, bad, cid), 100)
+    flip_chunk_byte(data_file(c, bad, cid), 100)
     assert fresh_read(c, p) == data
 
     def repaired():
         nodes = c.fs_stat(p)["chunks"][0]["replicas"]
         return len(nodes) == 3 and all(
-            data_file(c, n, cid).read_bytes()[CHUNK_DATA_OFFSET:][:2 * MiB] == data for n in nodes)
+            chunk_bytes(data_file(c, n, cid))[:2 * MiB] == data for n in nodes)
 
     assert poll(repaired, 15, 0.5), f"the corrupt copy on {bad} was not repaired"
 
@@ -87,7 +78,7 @@ def test_all_replicas_corrupt_is_eio(wd, cluster3):
     write_file(p, rand_bytes(MiB, 42))
     ch = c.fs_stat(p)["chunks"][0]
     for node in ch["replicas"]:
-        flip_byte(data_file(c, node, chunk_id(ch)), 5000)
+        flip_chunk_byte(data_file(c, node, chunk_id(ch)), 5000)
     m = c.second_mount()
     try:
         expect_errno(errno.EIO, read_file, m / os.path.relpath(p, c.mount))
@@ -163,7 +154,7 @@ def test_chunks_rereplicated_after_node_down(killed):
         f"{[ch['replicas'] for ch in c.fs_stat(k.path)['chunks']]}")
     for ch in c.fs_stat(k.path)["chunks"]:
         for node in ch["replicas"]:
-            got = data_file(c, node, chunk_id(ch)).read_bytes()[CHUNK_DATA_OFFSET:]
+            got = chunk_bytes(data_file(c, node, chunk_id(ch)))
             i = ch["index"]
             assert got[:CHUNK] == k.data[i * CHUNK:(i + 1) * CHUNK], (node, i)
     assert hashlib.sha256(fresh_read(c, k.path)).digest() == hashlib.sha256(k.data).digest()

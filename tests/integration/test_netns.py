@@ -13,7 +13,7 @@ import pytest
 
 import conftest
 import dosit
-from dosit import CHUNK, CHUNK_DATA_OFFSET, poll, rand_bytes, read_file, write_file
+from dosit import CHUNK, chunk_bytes, poll, rand_bytes, read_file, write_file
 
 DOWN_WAIT = 40
 
@@ -45,7 +45,7 @@ def fresh_read(c, path):
 def replica_bytes(c, node, ch):
     files = [p for p in c.chunk_files(node, chunk_id(ch)) if p.suffix == ".chunk"]
     assert files, f"{node} lists chunk {chunk_id(ch):016x} but has no file of it"
-    return files[0].read_bytes()[CHUNK_DATA_OFFSET:]
+    return chunk_bytes(files[0])
 
 
 def test_link_cut_and_heal(ncluster):

@@ -6,7 +6,8 @@ import hashlib
 import os
 import signal
 
-from dosit import CHUNK, CHUNK_DATA_OFFSET, MiB, pid_alive, poll, rand_bytes, read_file, write_file
+from dosit import (CHUNK, MiB, chunk_bytes, flip_chunk_byte, pid_alive, poll, rand_bytes,
+                   read_file, write_file)
 
 DOWN_WAIT = 40
 HEAL_WAIT = 60
@@ -37,16 +38,6 @@ def data_file(c, node, cid):
     return files[0] if files else None
 
 
-def flip_byte(path, off):
-    """Flips byte off of the chunk in file path."""
-    off += CHUNK_DATA_OFFSET
-    with open(path, "r+b") as f:
-        f.seek(off)
-        b = f.read(1)
-        f.seek(off)
-        f.write(bytes([b[0] ^ 0xFF]))
-
-
 def fsck(c, *args):
     p = c.dosctl_raw("fs", "fsck", *args, "--json", check=False)
     import json
@@ -74,7 +65,7 @@ def test_scrub_finds_and_repairs_a_flipped_byte(wd, cluster3):
     ch = c.fs_stat(p)["chunks"][0]
     cid = chunk_id(ch)
     bad = ch["replicas"][-1]   # not the head: a read does not find it first
-    flip_byte(data_file(c, bad, cid), 4096 + 3)
+    flip_chunk_byte(data_file(c, bad, cid), 4096 + 3)
     assert fresh_read(c, p) == data
     out = c.dosctl("fs", "scrub")
     assert {"node": bad, "id": f"{cid:016x}", "reported": True} in out["bad"], out
@@ -85,13 +76,12 @@ def test_scrub_finds_and_repairs_a_flipped_byte(wd, cluster3):
             return False
         nodes = c.fs_stat(p)["chunks"][0]["replicas"]
         return len(nodes) == 3 and all(
-            data_file(c, n, cid) and
-            data_file(c, n, cid).read_bytes()[CHUNK_DATA_OFFSET:][:len(data)] == data
+            data_file(c, n, cid) and chunk_bytes(data_file(c, n, cid))[:len(data)] == data
             for n in nodes)
 
     assert poll(repaired, 30, 0.5), (health(c), c.fs_stat(p)["chunks"][0])
     f = data_file(c, bad, cid)   # the bad node holds a good copy or none at all
-    assert f is None or f.read_bytes()[CHUNK_DATA_OFFSET:][:len(data)] == data
+    assert f is None or chunk_bytes(f)[:len(data)] == data
     assert c.dosctl("fs", "scrub")["bad"] == []
     assert fresh_read(c, p) == data
 

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from dosit import CHUNK, CHUNK_DATA_OFFSET, MiB, rand_bytes, read_file
+from dosit import CHUNK, MiB, chunk_bytes, rand_bytes, read_file
 
 
 def _pwrite(fd, model, data, off):
@@ -190,5 +190,5 @@ def test_small_writes_batched_reach_every_replica(wd, cluster3):
             cid = int(ch["id"], 16) if isinstance(ch["id"], str) else int(ch["id"])
             files = [f for f in cluster3.chunk_files(node, cid) if f.suffix == ".chunk"]
             assert len(files) == 1, (node, ch)
-            got = files[0].read_bytes()[CHUNK_DATA_OFFSET:]
+            got = chunk_bytes(files[0])
             assert got == want[:len(got)] and not any(want[len(got):]), (node, ch["id"])
