@@ -216,10 +216,13 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
     locks->Release(q.ino, q.client, q.owner, q.is_flock);
     return Status::Ok();
   });
-  // Heartbeats are meta's clock: they also drive re-replication. The reply
-  // carries the settings, so every node has them within one heartbeat.
+  // Heartbeats are meta's clock: they also drive re-replication and remove
+  // the unlinked inodes short of a batch. The reply carries the settings, so
+  // every node has them within one heartbeat.
   On<HeartbeatReq, HeartbeatRep>(server, lane, Op::kHeartbeat, [this](auto& q, auto* r) {
     Status s = members_.Heartbeat(q);
+    if (Status reaped = ns_.ReapOrphans(); !reaped.ok())
+      fprintf(stderr, "meta: removing unlinked inodes: %s\n", reaped.ToString().c_str());
     repair_.Tick(Membership::WallMs());
     FillHeartbeatRep(r);
     return s;

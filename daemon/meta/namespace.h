@@ -11,6 +11,15 @@
 // handed to NodeOps::Delete. Open handles live in memory only, so orphans are
 // purged when the service starts (PurgeOrphans).
 //
+// An inode that loses its last name while nobody has it open is removed the
+// same way, later: the unlink (or rename over it) only leaves it with nlink
+// 0, and ReapOrphans removes such inodes in batches of reap_batch, in one
+// transaction each. An unlink then writes the pages of its name and of the
+// two inodes (about 5), not also those of the chunk and replica rows and
+// their indexes (about 6 more); a batch touches most of those pages once for
+// many inodes. A crash before the reap leaves orphans, which PurgeOrphans
+// removes at the next start.
+//
 // Not thread-safe: meta runs every operation on one thread.
 #pragma once
 
@@ -86,11 +95,20 @@ class Namespace {
 
   // Removes every inode with nlink 0 (none can be open after a restart).
   Status PurgeOrphans();
+  // Removes, in one transaction, the inodes that lost their last name and
+  // are still orphans nobody has open (see the head of this file). Runs by
+  // itself once reap_batch of them wait; meta's heartbeats call it for the rest.
+  Status ReapOrphans();
+  size_t orphans_to_reap() const { return to_reap_.size(); }
+  void set_reap_batch(size_t n) { reap_batch_ = n == 0 ? 1 : n; }
+  static constexpr size_t kDefaultReapBatch = 128;
   // Inodes in the database: counted at the first call, then kept up to date
   // by every committed transaction (statfs asks it; a count per call would
   // read the whole table).
   Result<uint64_t> InodeCount();
   bool IsOpen(uint64_t ino) const { return open_.count(ino) != 0; }
+  // No name and no open handle: its rows wait for ReapOrphans.
+  bool Removed(const Inode& in) const { return in.nlink == 0 && !IsOpen(in.ino); }
   // Handles client holds now (over every inode).
   uint64_t OpenHandles(uint64_t client) const {
     auto it = client_open_.find(client);
@@ -133,6 +151,9 @@ class Namespace {
   std::vector<Truncation> truncations_;
   std::vector<uint64_t> deleted_;
   uint64_t created_ = 0;           // inodes the transaction inserted
+  std::vector<uint64_t> unlinked_;  // inodes the transaction left as closed orphans
+  std::vector<uint64_t> to_reap_;   // committed unlinked_, for ReapOrphans
+  size_t reap_batch_ = kDefaultReapBatch;
   std::optional<uint64_t> inodes_;  // InodeCount's, once counted
 };
 

@@ -12,6 +12,7 @@ Status Namespace::Setattr(const proto::SetattrReq& req, proto::Attr* out) {
   return InTxn([&]() -> Status {
     Result<Inode> in = LoadInode(db_, req.ino);
     if (!in.ok()) return in.status();
+    if (Removed(*in)) return Status::Err(ENOENT, "inode was removed");
     if (Status s = ApplySetattr(req, &*in, NowNs()); !s.ok()) return s;
     if (Status s = SaveInode(db_, *in); !s.ok()) return s;
     *out = in->ToAttr();
@@ -95,7 +96,7 @@ Status Namespace::SetRepl(uint64_t ino, uint32_t repl) {
 Status Namespace::Open(const proto::OpenReq& req, proto::OpenRep* out) {
   Result<Inode> in = LoadInode(db_, req.ino);
   if (!in.ok()) return in.status();
-  if (in->nlink == 0 && !IsOpen(req.ino)) return Status::Err(ENOENT, "inode was removed");
+  if (Removed(*in)) return Status::Err(ENOENT, "inode was removed");
   if (Status s = CheckOpenLimit(req.client); !s.ok()) return s;
   client_open_[req.client]++;
   open_[req.ino][req.client]++;

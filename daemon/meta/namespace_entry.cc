@@ -2,6 +2,8 @@
 // lost their last name.
 #include <sys/stat.h>
 
+#include <cstdio>
+
 #include "common/store/txn.h"
 #include "daemon/meta/namespace.h"
 
@@ -11,6 +13,7 @@ Status Namespace::InTxn(const std::function<Status()>& fn) {
   dead_.clear();
   truncations_.clear();
   deleted_.clear();
+  unlinked_.clear();
   created_ = 0;
   store::Txn txn(db_);
   Status s = txn.Begin();
@@ -24,11 +27,37 @@ Status Namespace::InTxn(const std::function<Status()>& fn) {
     for (const DeadChunk& d : dead_) nodes_->Delete(d.id, d.nodes);
     if (on_delete_)
       for (uint64_t ino : deleted_) on_delete_(ino);
+    to_reap_.insert(to_reap_.end(), unlinked_.begin(), unlinked_.end());
   }
   dead_.clear();
   truncations_.clear();
   deleted_.clear();
+  unlinked_.clear();
+  if (to_reap_.size() >= reap_batch_) {
+    // Not this operation's failure: the orphans stay for the next start.
+    if (Status r = ReapOrphans(); !r.ok())
+      fprintf(stderr, "meta: removing unlinked inodes: %s\n", r.ToString().c_str());
+  }
   return s;
+}
+
+Status Namespace::ReapOrphans() {
+  if (to_reap_.empty()) return Status::Ok();
+  std::vector<uint64_t> inos;
+  inos.swap(to_reap_);
+  return InTxn([&]() -> Status {
+    for (uint64_t ino : inos) {
+      // Opened again (by a handle that outlived its name) or already gone:
+      // Release or nobody removes it.
+      if (IsOpen(ino)) continue;
+      store::Stmt st(db_, "SELECT 1 FROM inodes WHERE ino = ?1 AND nlink = 0");
+      Result<bool> row = st.Bind(1, ino).Step();
+      if (!row.ok()) return row.status();
+      if (!*row) continue;
+      if (Status s = RemoveInode(ino); !s.ok()) return s;
+    }
+    return Status::Ok();
+  });
 }
 
 Status Namespace::Lookup(uint64_t parent, const std::string& name, proto::Attr* out) {
@@ -51,6 +80,7 @@ Status Namespace::Lookup(uint64_t parent, const std::string& name, proto::Attr* 
 Status Namespace::Getattr(uint64_t ino, proto::Attr* out) {
   Result<Inode> in = LoadInode(db_, ino);
   if (!in.ok()) return in.status();
+  if (Removed(*in)) return Status::Err(ENOENT, "inode was removed");
   *out = in->ToAttr();
   return Status::Ok();
 }
@@ -199,8 +229,8 @@ Status Namespace::DropLink(uint64_t ino, int64_t now) {
   if (!row.ok()) return row.status();
   if (!*row) return Status::Err(EIO, "inode " + std::to_string(ino) + " has no link to drop");
   if (st.Int(0) > 0 || IsOpen(ino)) return st.Run();
-  if (Status s = st.Run(); !s.ok()) return s;
-  return RemoveInode(ino);
+  unlinked_.push_back(ino);
+  return st.Run();
 }
 
 Status Namespace::RemoveInode(uint64_t ino) {

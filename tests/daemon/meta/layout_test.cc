@@ -211,6 +211,17 @@ TEST_F(LayoutTest, UnlinkDeletesChunks) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM chunks"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM replicas"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM xattrs"), 0);
+  // A closed file: its chunks go at the reap, with their replica counts.
+  proto::Attr g = Mknod(kRootIno, "g");
+  uint64_t gid = Alloc(g.ino, 0).id;
+  ASSERT_TRUE(ns_->Unlink(kRootIno, "g").ok());
+  EXPECT_EQ(nodes_.deleted.size(), 1u);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM replicas"), 2);
+  ASSERT_TRUE(ns_->ReapOrphans().ok());
+  EXPECT_EQ(nodes_.deleted, (std::vector<uint64_t>{id, gid}));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM chunks"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM replicas"), 0);
+  EXPECT_EQ(count("SELECT COALESCE(SUM(count), 0) FROM node_replicas"), 0);
 }
 
 // node_replicas (kept by triggers) must say what counting replicas says,
@@ -251,6 +262,7 @@ TEST_F(LayoutTest, ReplicaCountsFollowTheReplicasTable) {
                   .ok());  // a repair's move
   EXPECT_EQ(expect_same().count("d"), 1u);
   ASSERT_TRUE(ns_->Unlink(kRootIno, "g").ok());
+  ASSERT_TRUE(ns_->ReapOrphans().ok());
   EXPECT_EQ(total(), 12);
   EXPECT_EQ(expect_same().count("d"), 0u);
   // A version 4 database gets its counts at migration.
