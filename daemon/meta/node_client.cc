@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <future>
+#include <tuple>
 
 namespace dos::meta {
 
@@ -40,20 +40,20 @@ net::Client* NodeClient::ClientFor(const std::string& addr) {
 
 void NodeClient::Truncate(uint64_t id, uint64_t version, uint64_t length,
                           const std::vector<std::string>& nodes) {
-  // In parallel, so that a dead node costs one deadline, not one per node.
-  proto::ChunkTruncateReq req{id, version, length};
-  std::vector<std::pair<std::string, std::future<Status>>> calls;
+  // Every node's call out before any is waited for, so that a dead node
+  // costs one deadline, not one per node.
+  const std::string body = proto::Encode(proto::ChunkTruncateReq{id, version, length});
+  std::vector<std::tuple<std::string, net::Client*, net::Client::Ticket>> calls;
   for (const std::string& node : nodes) {
     std::string addr = resolve_(node);
     if (addr.empty()) continue;
     net::Client* client = ClientFor(addr);
-    calls.emplace_back(node, std::async(std::launch::async, [client, req, this] {
-                         proto::Empty rep;
-                         return client->Call(proto::Op::kChunkTruncate, req, &rep, timeout_ms_);
-                       }));
+    calls.emplace_back(node, client,
+                       client->Send(proto::Op::kChunkTruncate, body, std::nullopt, timeout_ms_));
   }
-  for (auto& [node, call] : calls) {
-    Status s = call.get();
+  for (auto& [node, client, ticket] : calls) {
+    proto::Empty rep;
+    Status s = client->Wait(ticket, &rep);
     if (!s.ok())
       fprintf(stderr, "meta: truncate chunk %llu on %s: %s\n", static_cast<unsigned long long>(id),
               node.c_str(), s.ToString().c_str());
@@ -98,42 +98,51 @@ void NodeClient::DeleteLoop() {
     if (stop_) return;
     std::vector<std::vector<Job>> batches = TakeBatches();
     lock.unlock();
-    // Every node at once: a slow or dead one holds up only its own deletes
-    // for this round, not the others'.
-    std::vector<std::future<void>> calls;
-    for (const std::vector<Job>& batch : batches)
-      calls.push_back(std::async(std::launch::async, [this, &batch] { SendBatch(batch); }));
-    for (auto& call : calls) call.get();
+    // Every node's call goes out before any is waited for: a slow or dead
+    // node holds up only its own deletes for this round, not the others'.
+    std::vector<Batch> calls;
+    for (std::vector<Job>& jobs : batches) calls.push_back(SendBatch(std::move(jobs)));
+    for (Batch& b : calls) FinishBatch(b);
     lock.lock();
   }
 }
 
-void NodeClient::SendBatch(const std::vector<Job>& batch) {
-  const std::string& node = batch.front().node;
-  std::vector<uint64_t> ids;
-  for (const Job& job : batch) ids.push_back(job.id);
+NodeClient::Batch NodeClient::SendBatch(std::vector<Job> jobs) {
+  Batch b;
+  b.node = jobs.front().node;
+  b.client = ClientFor(jobs.front().addr);
+  for (const Job& job : jobs) b.ids.push_back(job.id);
   // The node unlinks a file per chunk (two for format 1), each up to a few
   // ms on a busy disk.
-  const int timeout_ms = kDeleteTimeoutMs + kDeletePerChunkMs * static_cast<int>(ids.size());
-  Result<proto::ChunkDeleteManyRep> rep = DeleteChunks(ClientFor(batch.front().addr), ids,
-                                                       timeout_ms);
+  b.timeout_ms = kDeleteTimeoutMs + kDeletePerChunkMs * static_cast<int>(b.ids.size());
+  b.ticket = SendDeleteMany(b.client, b.ids, b.timeout_ms);
+  return b;
+}
+
+void NodeClient::FinishBatch(Batch& b) {
+  Result<proto::ChunkDeleteManyRep> rep = WaitDeleteMany(b.client, b.ids, b.ticket, b.timeout_ms);
   if (!rep.ok()) {
-    fprintf(stderr, "meta: delete of %zu chunks (first %llu) on %s: %s\n", ids.size(),
-            static_cast<unsigned long long>(ids.front()), node.c_str(),
+    fprintf(stderr, "meta: delete of %zu chunks (first %llu) on %s: %s\n", b.ids.size(),
+            static_cast<unsigned long long>(b.ids.front()), b.node.c_str(),
             rep.status().ToString().c_str());
     return;
   }
   for (const proto::FailedChunk& f : rep->failed)
     fprintf(stderr, "meta: delete chunk %llu on %s: %s\n", static_cast<unsigned long long>(f.id),
-            node.c_str(), Status::Err(f.err).ToString().c_str());
+            b.node.c_str(), Status::Err(f.err).ToString().c_str());
 }
 
-Result<proto::ChunkDeleteManyRep> DeleteChunks(net::Client* client,
-                                               const std::vector<uint64_t>& ids,
-                                               int timeout_ms) {
+net::Client::Ticket SendDeleteMany(net::Client* client, const std::vector<uint64_t>& ids,
+                                   int timeout_ms) {
+  return client->Send(proto::Op::kChunkDeleteMany, proto::Encode(proto::ChunkDeleteManyReq{ids}),
+                      std::nullopt, timeout_ms);
+}
+
+Result<proto::ChunkDeleteManyRep> WaitDeleteMany(net::Client* client,
+                                                 const std::vector<uint64_t>& ids,
+                                                 net::Client::Ticket& ticket, int timeout_ms) {
   proto::ChunkDeleteManyRep rep;
-  Status s = client->Call(proto::Op::kChunkDeleteMany, proto::ChunkDeleteManyReq{ids}, &rep,
-                          timeout_ms);
+  Status s = client->Wait(ticket, &rep);
   if (s.err() != EPROTO) {
     if (!s.ok()) return s;
     return rep;
@@ -146,6 +155,13 @@ Result<proto::ChunkDeleteManyRep> DeleteChunks(net::Client* client,
     if (!d.ok() && d.err() != ENOENT) rep.failed.push_back({id, d.err()});
   }
   return rep;
+}
+
+Result<proto::ChunkDeleteManyRep> DeleteChunks(net::Client* client,
+                                               const std::vector<uint64_t>& ids,
+                                               int timeout_ms) {
+  net::Client::Ticket t = SendDeleteMany(client, ids, timeout_ms);
+  return WaitDeleteMany(client, ids, t, timeout_ms);
 }
 
 }  // namespace dos::meta

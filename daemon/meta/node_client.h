@@ -3,7 +3,8 @@
 // deletions go to a background thread so that the meta thread never waits
 // on a dead node for them. That thread sends them in batches, one
 // kChunkDeleteMany per node for up to proto::kMaxDeleteBatch chunks, every
-// node's at once, after lingering a moment for more. Failures are logged to
+// node's sent before any reply is waited for, after lingering a moment for
+// more. Failures are logged to
 // stderr, never returned.
 //
 // Thread safety: Truncate/Delete from one thread (meta's); the deleter thread
@@ -33,6 +34,12 @@ namespace dos::meta {
 Result<proto::ChunkDeleteManyRep> DeleteChunks(net::Client* client,
                                                const std::vector<uint64_t>& ids,
                                                int timeout_ms);
+// DeleteChunks in two halves, so that calls to many nodes can be out at once.
+net::Client::Ticket SendDeleteMany(net::Client* client, const std::vector<uint64_t>& ids,
+                                   int timeout_ms);
+Result<proto::ChunkDeleteManyRep> WaitDeleteMany(net::Client* client,
+                                                 const std::vector<uint64_t>& ids,
+                                                 net::Client::Ticket& ticket, int timeout_ms);
 
 class NodeClient : public NodeOps {
  public:
@@ -57,8 +64,18 @@ class NodeClient : public NodeOps {
   // Under mu_: takes the queued jobs, at most proto::kMaxDeleteBatch per
   // node, one batch per node; the rest stay queued in order.
   std::vector<std::vector<Job>> TakeBatches();
-  // Sends one batch (all for one node) and logs what failed.
-  void SendBatch(const std::vector<Job>& batch);
+  // One node's kChunkDeleteMany in flight.
+  struct Batch {
+    std::string node;
+    net::Client* client = nullptr;
+    std::vector<uint64_t> ids;
+    int timeout_ms = 0;
+    net::Client::Ticket ticket;
+  };
+  // Sends one batch (all for one node) without waiting for the reply.
+  Batch SendBatch(std::vector<Job> jobs);
+  // Waits for its reply and logs what failed.
+  void FinishBatch(Batch& b);
 
   zmq::context_t* ctx_;
   Resolve resolve_;
