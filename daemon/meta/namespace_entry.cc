@@ -33,8 +33,9 @@ Status Namespace::InTxn(const std::function<Status()>& fn) {
   truncations_.clear();
   deleted_.clear();
   unlinked_.clear();
-  if (to_reap_.size() >= reap_batch_) {
-    // Not this operation's failure: the orphans stay for the next start.
+  if (s.ok() && to_reap_.size() >= reap_batch_) {
+    // After the commit, in a transaction of its own. Its failure is not this
+    // operation's: the orphans stay for the next start.
     if (Status r = ReapOrphans(); !r.ok())
       fprintf(stderr, "meta: removing unlinked inodes: %s\n", r.ToString().c_str());
   }
