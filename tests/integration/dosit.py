@@ -41,6 +41,8 @@ CHUNK = 4 * 1024 * 1024
 # Where a chunk's bytes start in its file on a node (daemon/chunk/chunk_file.h:
 # the header and the CRC table come first).
 CHUNK_DATA_OFFSET = 20480
+MiB = 1024 * 1024
+GiB = 1024 * MiB
 
 
 def chunk_bytes(path):
@@ -56,8 +58,7 @@ def flip_chunk_byte(path, off):
         b = f.read(1)
         f.seek(CHUNK_DATA_OFFSET + off)
         f.write(bytes([b[0] ^ 0xFF]))
-MiB = 1024 * 1024
-GiB = 1024 * MiB
+
 
 LIVE = []  # clusters not yet destroyed, for log dumps and the watchdog
 
