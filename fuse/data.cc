@@ -376,7 +376,7 @@ Status SyncDirty(Fs& fs, FileState& st) {
 Status CommitPending(Fs& fs, FileState& st) {
   auto p = st.Pending();
   if (!p) return Status::Ok();
-  proto::CommitWriteReq req{st.ino(), p->end, p->mtime_ns};
+  proto::CommitWriteReq req{st.ino(), p->end, p->mtime_ns, p->set};
   proto::AttrRep rep;
   Status s = fs.cluster->Meta(proto::Op::kCommitWrite, req, &rep);
   fs.listings.Changed(st.ino());  // size and mtime

@@ -106,19 +106,21 @@ void DirListings::Added(uint64_t parent, const std::string& name, const proto::A
   if (Listing* l = FreshLocked(parent, now)) l->names[name] = Entry{attr, now + 1};
 }
 
-void DirListings::Removed(uint64_t parent, const std::string& name) {
+void DirListings::Removed(uint64_t parent, const std::string& name, uint64_t ino) {
   const int64_t now = SteadyNs();
   std::lock_guard<std::mutex> lock(mu_);
   ChangedLocked(parent, now);
   Listing* l = FreshLocked(parent, now);
   auto it = l ? l->names.find(name) : decltype(l->names)::iterator{};
-  if (!l || it == l->names.end()) {
+  if (l && it != l->names.end()) {
+    if (ino == 0) ino = it->second.attr.ino;
+    l->names.erase(it);
+  }
+  if (ino == 0) {
     all_changed_ns_ = now;  // which inode lost a link is not known: it may be listed elsewhere
     return;
   }
-  const proto::Attr attr = it->second.attr;
-  l->names.erase(it);
-  ChangedLocked(attr.ino, now);  // nlink and ctime, where another name lists it
+  ChangedLocked(ino, now);  // nlink and ctime, where another name lists it
 }
 
 void DirListings::Changed(uint64_t ino) {

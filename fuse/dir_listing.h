@@ -17,8 +17,8 @@
 // removed is added or removed in its directory's listing, and an inode whose
 // attributes this process changes (setattr, a write's commit, xattrs, links)
 // is noted, so that no entry older than that change answers for it. An
-// operation whose effects are not all known here (rename, the removal of an
-// unknown name) drops every listing.
+// operation whose effects are not all known here (rename, a removal whose
+// inode meta did not name) drops every listing.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -55,7 +55,9 @@ class DirListings {
 
   // Changes made through this process.
   void Added(uint64_t parent, const std::string& name, const proto::Attr& attr);
-  void Removed(uint64_t parent, const std::string& name);
+  // ino: the inode that lost the name, 0 if not known (then no entry older
+  // than now answers, as that inode may be listed under another name).
+  void Removed(uint64_t parent, const std::string& name, uint64_t ino);
   void Changed(uint64_t ino);
   void Clear();
 

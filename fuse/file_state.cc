@@ -1,5 +1,7 @@
 #include "fuse/file_state.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -8,10 +10,12 @@
 
 namespace dos::fs {
 
-void FileState::Opened(const proto::Attr& attr, uint64_t chunk_size) {
+void FileState::Opened(const proto::Attr& attr, uint64_t chunk_size, bool setattr_checked) {
   std::lock_guard<std::mutex> lock(mu_);
   if (chunk_size > 0) chunk_size_ = chunk_size;
   meta_size_ = attr.size;
+  attr_ = attr;
+  setattr_checked_ = setattr_checked;
   layout_.clear();
 }
 
@@ -48,6 +52,11 @@ void FileState::Wrote(const proto::ChunkInfo& chunk, uint64_t end, int64_t mtime
   pending_end_ = std::max(pending_end_, end);
   pending_mtime_ns_ = std::max(pending_mtime_ns_, mtime_ns);
   ++write_gen_;
+  WroteAfterKeptLocked();
+}
+
+void FileState::WroteAfterKeptLocked() {
+  kept_.valid &= ~uint32_t{proto::kSetMtime | proto::kSetMtimeNow};
 }
 
 std::vector<proto::ChunkInfo> FileState::TakeDirty() {
@@ -66,15 +75,49 @@ void FileState::Redirty(const std::vector<proto::ChunkInfo>& chunks) {
 
 std::optional<PendingWrite> FileState::Pending() const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (write_gen_ == committed_gen_) return std::nullopt;
-  return PendingWrite{pending_end_, pending_mtime_ns_, write_gen_};
+  if (write_gen_ == committed_gen_ && kept_.valid == 0) return std::nullopt;
+  PendingWrite p{pending_end_, pending_mtime_ns_, write_gen_, kept_, kept_gen_};
+  p.set.ctime_ns = 0;  // meta stamps the change
+  return p;
 }
 
 void FileState::Committed(const PendingWrite& p, const proto::Attr& attr) {
   std::lock_guard<std::mutex> lock(mu_);
   committed_gen_ = std::max(committed_gen_, p.gen);
+  if (p.set_gen == kept_gen_) kept_.valid = 0;
   meta_size_ = attr.size;
+  attr_ = attr;
 }
+
+bool FileState::KeepSetattr(const proto::SetattrReq& req, proto::Attr* attr,
+                            proto::Attr* base) {
+  constexpr uint32_t kKeepable = proto::kSetMode | proto::kSetUid | proto::kSetGid |
+                                 proto::kSetAtime | proto::kSetMtime | proto::kSetAtimeNow |
+                                 proto::kSetMtimeNow;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (setattr_checked_ || attr_.ino == 0 || req.valid == 0 || (req.valid & ~kKeepable)) return false;
+  if (write_gen_ == committed_gen_ || !in_flight_.empty()) return false;
+  kept_.ino = ino_;
+  kept_.valid |= req.valid & (proto::kSetMode | proto::kSetUid | proto::kSetGid);
+  if (req.valid & proto::kSetMode) kept_.mode = req.mode;
+  if (req.valid & proto::kSetUid) kept_.uid = req.uid;
+  if (req.valid & proto::kSetGid) kept_.gid = req.gid;
+  if (req.valid & (proto::kSetAtime | proto::kSetAtimeNow)) {
+    kept_.valid |= proto::kSetAtime;
+    kept_.atime_ns = req.atime_ns;
+  }
+  if (req.valid & (proto::kSetMtime | proto::kSetMtimeNow)) {
+    kept_.valid |= proto::kSetMtime;
+    kept_.mtime_ns = req.mtime_ns;
+  }
+  kept_.ctime_ns = std::max(kept_.ctime_ns, req.ctime_ns);
+  ++kept_gen_;
+  *base = attr_;
+  *attr = attr_;
+  OverlayLocked(attr);
+  return true;
+}
+
 
 void FileState::Truncated(uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -87,15 +130,30 @@ void FileState::Truncated(uint64_t size) {
 void FileState::Merge(proto::Attr* attr) {
   std::lock_guard<std::mutex> lock(mu_);
   meta_size_ = attr->size;
+  if (attr->ino == ino_ && attr->ctime_ns >= attr_.ctime_ns) attr_ = *attr;
+  OverlayLocked(attr);
+}
+
+void FileState::OverlayLocked(proto::Attr* attr) const {
+  if (write_gen_ != committed_gen_) {
+    attr->size = std::max(attr->size, pending_end_);
+    attr->mtime_ns = std::max(attr->mtime_ns, pending_mtime_ns_);
+    attr->ctime_ns = std::max(attr->ctime_ns, pending_mtime_ns_);
+  }
+  // A kept setattr came after the writes above (its mtime is dropped by a
+  // later one) and before those in flight.
+  const uint32_t v = kept_.valid;
+  if (v & proto::kSetMode) attr->mode = (attr->mode & S_IFMT) | (kept_.mode & 07777);
+  if (v & proto::kSetUid) attr->uid = kept_.uid;
+  if (v & proto::kSetGid) attr->gid = kept_.gid;
+  if (v & proto::kSetAtime) attr->atime_ns = kept_.atime_ns;
+  if (v & proto::kSetMtime) attr->mtime_ns = kept_.mtime_ns;
+  if (v != 0) attr->ctime_ns = std::max(attr->ctime_ns, kept_.ctime_ns);
   for (const auto& [t, r] : in_flight_) attr->size = std::max(attr->size, r.second);
   if (!in_flight_.empty()) {  // write(2) returned: its times show at once
     attr->mtime_ns = std::max(attr->mtime_ns, issued_ns_);
     attr->ctime_ns = std::max(attr->ctime_ns, issued_ns_);
   }
-  if (write_gen_ == committed_gen_) return;
-  attr->size = std::max(attr->size, pending_end_);
-  attr->mtime_ns = std::max(attr->mtime_ns, pending_mtime_ns_);
-  attr->ctime_ns = std::max(attr->ctime_ns, pending_mtime_ns_);
 }
 
 uint64_t FileState::KnownSize() const {
@@ -125,6 +183,7 @@ Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len, const uint64_
   uint64_t ticket = next_ticket_++;
   in_flight_[ticket] = {off, end};
   in_flight_bytes_ += len;
+  WroteAfterKeptLocked();
   issued_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();

@@ -2,10 +2,12 @@
 //
 // While a file is open here, writes go straight to the chunk nodes and the
 // new size and mtime are kept in its FileState until flush/fsync/release
-// commits them to meta (kCommitWrite). getattr, lookup and readdirplus merge
-// the uncommitted size and mtime into what meta says, so stat right after a
-// write is right. The chunk layout is cached while the file is open and
-// dropped at every open (close-to-open consistency) and on truncate.
+// commits them to meta (kCommitWrite). A setattr of mode, owner or times
+// while such a commit is due waits for it and goes with it (KeepSetattr).
+// getattr, lookup and readdirplus merge the uncommitted size, mtime and
+// setattrs into what meta says, so stat right after a write is right. The
+// chunk layout is cached while the file is open and dropped at every open
+// (close-to-open consistency) and on truncate.
 //
 // Thread safety: FileTable and FileState are safe from any thread. Lock order:
 // FileTable::mu_ before FileState::mu_; neither is held across a network call.
@@ -26,11 +28,14 @@
 
 namespace dos::fs {
 
-// What a commit needs: the end of the data written and the time of the last write.
+// What a commit needs: the end of the data written, the time of the last
+// write, and the setattrs kept back (KeepSetattr).
 struct PendingWrite {
   uint64_t end = 0;
   int64_t mtime_ns = 0;
   uint64_t gen = 0;  // write generation the snapshot covers
+  proto::SetattrReq set;  // valid 0: none
+  uint64_t set_gen = 0;   // KeepSetattr calls the snapshot covers
 };
 
 class FileState {
@@ -38,8 +43,9 @@ class FileState {
   explicit FileState(uint64_t ino) : ino_(ino) {}
   uint64_t ino() const { return ino_; }
 
-  // Called at every open: sets the chunk size and size meta gave, drops the layout cache.
-  void Opened(const proto::Attr& attr, uint64_t chunk_size);
+  // Called at every open: sets the chunk size and attributes meta gave
+  // (setattr_checked as OpenRep has it), drops the layout cache.
+  void Opened(const proto::Attr& attr, uint64_t chunk_size, bool setattr_checked);
   uint64_t chunk_size() const;
 
   // Layout cache.
@@ -54,14 +60,27 @@ class FileState {
   // Redirty if syncing fails.
   std::vector<proto::ChunkInfo> TakeDirty();
   void Redirty(const std::vector<proto::ChunkInfo>& chunks);
-  // The uncommitted write, if any.
+  // The uncommitted write or kept setattr, if any.
   std::optional<PendingWrite> Pending() const;
   // The commit of p succeeded; meta now says attr.
   void Committed(const PendingWrite& p, const proto::Attr& attr);
+  // A setattr of mode, owner and times (no size) while a write waits for its
+  // commit and none is in flight: kept, to go with that commit (tar writes,
+  // then sets times, owner and mode of every file: one round trip instead of
+  // four), and true; *attr gets the attributes as they now are here, *base
+  // meta's newest ones they were merged from (for FreshAttrCache). The
+  // *_NOW times must be resolved in req (kSetAtime/kSetMtime bits with them
+  // also set). False, and nothing kept, for any other setattr, or if meta
+  // checks this client's setattrs (its key is bound to a uid). A later
+  // write's mtime wins over a kept one. The kept setattr is lost with the
+  // write if the commit fails (flush and fsync report it).
+  bool KeepSetattr(const proto::SetattrReq& req, proto::Attr* attr, proto::Attr* base);
   // A truncate to size went through meta: pending writes are gone, layout dropped.
   void Truncated(uint64_t size);
 
-  // Merges the uncommitted size/mtime into attr from meta and remembers meta's size.
+  // Merges the uncommitted size/mtime and kept setattrs into attr from meta
+  // and remembers meta's size (and attr, if no older than the attributes
+  // kept: the base KeepSetattr answers from).
   void Merge(proto::Attr* attr);
   // Size for clipping reads: meta's last known size, or the end of the writes.
   uint64_t KnownSize() const;
@@ -136,6 +155,14 @@ class FileState {
   int64_t pending_mtime_ns_ = 0;
   uint64_t write_gen_ = 0;      // bumped by every write
   uint64_t committed_gen_ = 0;  // write_gen_ last committed
+  proto::Attr attr_{};          // meta's newest attributes (ino 0: none yet)
+  bool setattr_checked_ = true;  // until an open says otherwise
+  proto::SetattrReq kept_;      // kept setattrs (valid 0: none); *_NOW resolved
+  uint64_t kept_gen_ = 0;       // KeepSetattr calls so far
+  // With mu_ held: the writes and kept setattrs over attr (meta's).
+  void OverlayLocked(proto::Attr* attr) const;
+  // With mu_ held: a write came after the kept setattr; its mtime wins.
+  void WroteAfterKeptLocked();
   bool posix_locked_ = false;
   std::condition_variable writes_cv_;  // signalled by EndWrite
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> in_flight_;  // ticket -> [off, end)

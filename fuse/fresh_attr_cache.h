@@ -12,8 +12,8 @@
 // for the next GETATTR of that inode, once, and for at most kValidNs (the
 // lifetime the kernel gives attributes), answering with the validity left.
 // Changes through this process that do not bring new attributes (xattrs,
-// link, a failed setattr) forget the inode; rename, rmdir and unlink forget
-// them all (the inode that lost a name is not known by number).
+// link, a failed setattr) forget the inode, and so do unlink and rmdir (meta
+// names the inode that lost the name); rename forgets them all.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once

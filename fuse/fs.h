@@ -45,6 +45,19 @@ struct Fs {
 
 inline Fs& Get(fuse_req_t req) { return *static_cast<Fs*>(fuse_req_userdata(req)); }
 
+// parent/name was removed through this process (unlink, rmdir; rep is
+// meta's reply): the caches drop what that changed and keep the parent's
+// new attributes for the kernel's next GETATTR.
+inline void ForgetRemoved(Fs& fs, uint64_t parent, const std::string& name,
+                          const proto::RemoveRep& rep) {
+  if (rep.ino != 0)
+    fs.fresh_attrs.Forget(rep.ino);
+  else
+    fs.fresh_attrs.Clear();  // an older meta: the inode that lost the name is not known
+  fs.fresh_attrs.Put(rep.parent);
+  fs.listings.Removed(parent, name, rep.ino);
+}
+
 // Logs "dosfs: op ino: status" to stderr if verbose and the error is not one
 // that ordinary use produces (ENOENT, EEXIST, ...).
 void LogFailure(const Fs& fs, const char* op, uint64_t ino, const Status& s);

@@ -155,12 +155,16 @@ void Mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
 
 void Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Fs& fs = Get(req);
-  fs.fresh_attrs.Clear();  // the removed directory may be among them
-  fs.listings.Clear();
   Status s = Guard([&] {
     proto::RemoveRep rep;
-    return fs.cluster->Meta(proto::Op::kRmdir, proto::RemoveReq{parent, name}, &rep);
+    Status r = fs.cluster->Meta(proto::Op::kRmdir, proto::RemoveReq{parent, name}, &rep);
+    if (r.ok()) ForgetRemoved(fs, parent, name, rep);
+    return r;
   });
+  if (!s.ok()) {  // it may have been removed all the same (a lost reply)
+    fs.fresh_attrs.Clear();
+    fs.listings.Clear();
+  }
   ReplyStatus(req, "rmdir", parent, s);
 }
 

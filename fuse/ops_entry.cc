@@ -78,14 +78,22 @@ proto::SetattrReq MakeSetattr(fuse_ino_t ino, const struct stat* in, int to_set)
 Status DoSetattr(Fs& fs, fuse_ino_t ino, const struct stat* in, int to_set, proto::Attr* attr) {
   auto st = fs.files.Get(ino);
   const bool size = (to_set & FUSE_SET_ATTR_SIZE) != 0;
+  const proto::SetattrReq req = MakeSetattr(ino, in, to_set);
   // Writes of this client come first: a later commit must not undo a
-  // truncate or an explicit mtime (cp -a, touch -d).
+  // truncate or an explicit mtime (cp -a, touch -d). A change of mode,
+  // owner or times may go with their commit instead.
   if (st) {
     st->WaitWrites();  // an error of theirs is for flush and fsync
+    proto::Attr base;
+    if (st->KeepSetattr(req, attr, &base)) {
+      fs.listings.Changed(ino);
+      fs.fresh_attrs.Put(base);  // merged with what is kept when taken
+      return Status::Ok();
+    }
     if (Status s = CommitPending(fs, *st); !s.ok()) return s;
   }
   proto::AttrRep rep;
-  Status s = fs.cluster->Meta(proto::Op::kSetattr, MakeSetattr(ino, in, to_set), &rep);
+  Status s = fs.cluster->Meta(proto::Op::kSetattr, req, &rep);
   fs.listings.Changed(ino);  // also on failure: part of it may have been done
   if (!s.ok()) return s;
   if (size && st) st->Truncated(rep.attr.size);

@@ -39,7 +39,7 @@ FileHandle& HandleOf(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>
 Status Opened(Fs& fs, proto::OpenRep& rep, fuse_file_info* fi, proto::Attr* attr) {
   auto st = fs.files.Open(rep.attr.ino);
   fi->fh = reinterpret_cast<uint64_t>(new FileHandle{WriteModeOf(fi->flags), st->ErrorCount()});
-  st->Opened(rep.attr, rep.chunk_size);
+  st->Opened(rep.attr, rep.chunk_size, rep.setattr_checked);
   for (const proto::ChunkInfo& c : rep.chunks) st->CacheChunk(c);
   st->Merge(&rep.attr);
   *attr = rep.attr;

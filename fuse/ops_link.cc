@@ -22,9 +22,7 @@ void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     proto::RemoveRep rep;
     Status r = fs.cluster->Meta(proto::Op::kUnlink, proto::RemoveReq{parent, name}, &rep);
     if (!r.ok()) return r;
-    fs.fresh_attrs.Clear();  // the inode that lost a link
-    fs.fresh_attrs.Put(rep.parent);
-    fs.listings.Removed(parent, name);
+    ForgetRemoved(fs, parent, name, rep);
     return r;
   });
   ReplyStatus(req, "unlink", parent, s);

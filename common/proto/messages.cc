@@ -138,7 +138,10 @@ Status ChunkAllocReq::Valid() const {
 Status CommitWriteReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;
   if (end > kMaxFileSize) return Status::Err(EFBIG, "write end past 1 PiB");
-  return Status::Ok();
+  if (set.valid == 0) return Status::Ok();
+  if (set.ino != ino) return Status::Err(EINVAL, "setattr of another inode in a commit");
+  if (set.valid & kSetSize) return Status::Err(EINVAL, "a size change never waits for a commit");
+  return set.Valid();
 }
 Status SetReplReq::Valid() const {
   if (auto s = NeedIno(ino, "ino"); !s.ok()) return s;

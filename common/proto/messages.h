@@ -184,7 +184,7 @@ struct ChunkInfo {
 // parent: for ops that add a name (mknod, mkdir, symlink, link), the
 // directory's attributes after the change (ino 0: not given). The kernel
 // asks for them at the next lookup in it; dosfs answers from this
-// (DirAttrCache) instead of a round trip.
+// (FreshAttrCache) instead of a round trip.
 struct EntryRep {
   Attr attr;
   Attr parent{};
@@ -272,10 +272,12 @@ struct RemoveReq {
   Status Valid() const;
   MSGPACK_DEFINE_MAP(parent, name)
 };
-// The directory's attributes after the removal, as EntryRep::parent.
+// The directory's attributes after the removal, as EntryRep::parent, and
+// the inode that lost the name (0 from a meta that does not say).
 struct RemoveRep {
   Attr parent{};
-  MSGPACK_DEFINE_MAP(parent)
+  uint64_t ino = 0;
+  MSGPACK_DEFINE_MAP(parent, ino)
 };
 
 // Client -> meta: make a symlink holding target. Reply EntryRep.
@@ -398,12 +400,16 @@ struct OpenReq {
 // The reply carries the chunks among the first kOpenChunks of the file that
 // exist, as ChunkListRep has them: a small file is read without a kChunkList.
 inline constexpr uint32_t kOpenChunks = 16;
+// setattr_checked: meta checks this client's setattrs against the uid its
+// key is bound to (docs/SECURITY.md), so the client must send each one at
+// once, not keep it back for its next kCommitWrite.
 struct OpenRep {
   Attr attr;
   uint64_t chunk_size = kDefaultChunkSize;
   std::vector<ChunkInfo> chunks;
   Attr parent{};  // kCreate: as EntryRep::parent
-  MSGPACK_DEFINE_MAP(attr, chunk_size, chunks, parent)
+  bool setattr_checked = false;
+  MSGPACK_DEFINE_MAP(attr, chunk_size, chunks, parent, setattr_checked)
 };
 // Client -> meta: mknod of a regular file and an open of it in one call
 // (open(2) with O_CREAT of a name the kernel found missing). Errors as
@@ -465,13 +471,17 @@ struct ChunkAllocRep {
   MSGPACK_DEFINE_MAP(chunk)
 };
 // Client -> meta: data was written to ino up to end (size becomes
-// max(size, end)) at mtime_ns. Reply AttrRep.
+// max(size, end)) at mtime_ns; then set, the setattrs the client kept back
+// meanwhile (mode, owner, times: never a size; set.ino is ino, or valid is 0
+// for none), applied as a kSetattr would apply them, in the same
+// transaction. Reply AttrRep.
 struct CommitWriteReq {
   uint64_t ino = 0;
   uint64_t end = 0;
   int64_t mtime_ns = 0;
+  SetattrReq set;
   Status Valid() const;
-  MSGPACK_DEFINE_MAP(ino, end, mtime_ns)
+  MSGPACK_DEFINE_MAP(ino, end, mtime_ns, set)
 };
 // Client/dosctl -> meta: replication factor of a file, or of the files later
 // created in a directory. EINVAL outside 1..kMaxReplicas. Reply Empty.

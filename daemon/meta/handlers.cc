@@ -79,9 +79,11 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   };
   OnFrom<OpenReq, OpenRep>(server, lane, Op::kOpen, [=](auto& q, auto* r, auto& peer) {
     release(q.client, q.released);
-    if (const Binding* b = keys->BindingOf(peer))
+    const Binding* b = keys->BindingOf(peer);
+    if (b)
       if (Status s = cr->Open(*b, q.ino, q.flags); !s.ok()) return s;
     if (Status s = ns->Open(q, r); !s.ok()) return s;
+    r->setattr_checked = b && b->uid != 0;
     if (!S_ISREG(r->attr.mode)) return Status::Ok();
     ChunkListRep list;
     if (Status s = layout->ChunkList(ChunkListReq{q.ino, 0, kOpenChunks}, &list); s.ok())
@@ -91,12 +93,14 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   OnFrom<CreateReq, OpenRep>(server, lane, Op::kCreate, [=](auto& q, auto* r, auto& peer) {
     release(q.client, q.released);
     CreateReq req = q;
-    if (const Binding* b = keys->BindingOf(peer)) {
+    const Binding* b = keys->BindingOf(peer);
+    if (b) {
       if (Status s = cr->Access(*b, q.parent, W_OK | X_OK); !s.ok()) return s;
       req.uid = b->uid;
       req.gid = b->gid;
     }
     Status s = ns->Create(req, r);
+    r->setattr_checked = b && b->uid != 0;
     if (s.ok() && !ns->Getattr(q.parent, &r->parent).ok()) r->parent = Attr{};
     return s;
   });
@@ -160,12 +164,12 @@ void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
   OnFrom<RemoveReq, RemoveRep>(server, lane, Op::kUnlink, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Remove(*b, q.parent, q.name); !s.ok()) return s;
-    return parent_attr(q.parent, ns->Unlink(q.parent, q.name), &r->parent);
+    return parent_attr(q.parent, ns->Unlink(q.parent, q.name, &r->ino), &r->parent);
   });
   OnFrom<RemoveReq, RemoveRep>(server, lane, Op::kRmdir, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Remove(*b, q.parent, q.name); !s.ok()) return s;
-    return parent_attr(q.parent, ns->Rmdir(q.parent, q.name), &r->parent);
+    return parent_attr(q.parent, ns->Rmdir(q.parent, q.name, &r->ino), &r->parent);
   });
   OnFrom<RenameReq, Empty>(server, lane, Op::kRename, [=](auto& q, auto*, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
@@ -188,6 +192,8 @@ void MetaServiceImpl::RegisterKeys(net::Server* server, int lane) {
 void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
   using namespace proto;
   auto* ns = &ns_;
+  auto* cr = &creds_;
+  auto* keys = &keys_;
   auto* layout = &layout_;
   auto* locks = &locks_;
   auto* members = &members_;
@@ -203,8 +209,13 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
                                       if (s.ok()) repair_.Kick();
                                       return s;
                                     });
-  On<CommitWriteReq, AttrRep>(server, lane, Op::kCommitWrite,
-                              [ns](auto& q, auto* r) { return ns->CommitWrite(q, &r->attr); });
+  // The setattrs a commit carries are checked as kSetattr's are.
+  OnFrom<CommitWriteReq, AttrRep>(server, lane, Op::kCommitWrite, [=](auto& q, auto* r, auto& peer) {
+    CommitWriteReq req = q;
+    if (const Binding* b = keys->BindingOf(peer); b && req.set.valid != 0)
+      if (Status s = cr->Setattr(*b, &req.set); !s.ok()) return s;
+    return ns->CommitWrite(req, &r->attr);
+  });
   On<SetReplReq, Empty>(server, lane, Op::kSetRepl,
                         [ns](auto& q, auto*) { return ns->SetRepl(q.ino, q.repl); });
   On<LockReq, LockRep>(server, lane, Op::kGetlk, [locks](auto& q, auto* r) {

@@ -65,10 +65,10 @@ class Namespace {
   Status Readlink(uint64_t ino, std::string* target);
   // EPERM for a directory, EMLINK past kMaxLinks, ENOENT for an orphan.
   Status Link(const proto::LinkReq& req, proto::Attr* out);
-  // EISDIR for a directory.
-  Status Unlink(uint64_t parent, const std::string& name);
-  // ENOTDIR, ENOTEMPTY, EINVAL for ".", ENOTEMPTY for "..".
-  Status Rmdir(uint64_t parent, const std::string& name);
+  // EISDIR for a directory. *removed (if given) is set to the inode that lost the name.
+  Status Unlink(uint64_t parent, const std::string& name, uint64_t* removed = nullptr);
+  // ENOTDIR, ENOTEMPTY, EINVAL for ".", ENOTEMPTY for "..". *removed as for Unlink.
+  Status Rmdir(uint64_t parent, const std::string& name, uint64_t* removed = nullptr);
   // flags 0, RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2).
   Status Rename(const proto::RenameReq& req);
   // ENOTDIR.
@@ -88,7 +88,8 @@ class Namespace {
   Status Create(const proto::CreateReq& req, proto::OpenRep* out);
   // Unknown handles are ignored.
   Status Release(uint64_t ino, uint64_t client);
-  // size = max(size, end); mtime (and ctime) = mtime_ns, or now if 0.
+  // size = max(size, end); mtime (and ctime) = mtime_ns, or now if 0; then
+  // req.set as Setattr applies it (its ctime is now).
   Status CommitWrite(const proto::CommitWriteReq& req, proto::Attr* out);
   // On a file: its replication; on a directory: that of files made in it.
   Status SetRepl(uint64_t ino, uint32_t repl);

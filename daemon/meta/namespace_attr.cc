@@ -76,7 +76,11 @@ Status Namespace::CommitWrite(const proto::CommitWriteReq& req, proto::Attr* out
     if (in->IsDir()) return Status::Err(EISDIR);
     if (!in->IsReg()) return Status::Err(EINVAL, "write to a non-regular file");
     in->size = std::max(in->size, req.end);
-    in->mtime_ns = in->ctime_ns = req.mtime_ns ? req.mtime_ns : NowNs();
+    const int64_t now = NowNs();
+    in->mtime_ns = in->ctime_ns = req.mtime_ns ? req.mtime_ns : now;
+    if (req.set.valid != 0) {
+      if (Status s = ApplySetattr(req.set, &*in, now); !s.ok()) return s;
+    }
     if (Status s = SaveInode(db_, *in); !s.ok()) return s;
     *out = in->ToAttr();
     return Status::Ok();

@@ -177,7 +177,7 @@ Status Namespace::Link(const proto::LinkReq& req, proto::Attr* out) {
   });
 }
 
-Status Namespace::Unlink(uint64_t parent, const std::string& name) {
+Status Namespace::Unlink(uint64_t parent, const std::string& name, uint64_t* removed) {
   return InTxn([&]() -> Status {
     if (Result<Inode> dir = LoadDir(db_, parent); !dir.ok()) return dir.status();
     Result<std::optional<uint64_t>> found = FindEntry(db_, parent, name);
@@ -186,6 +186,7 @@ Status Namespace::Unlink(uint64_t parent, const std::string& name) {
     Result<Inode> in = LoadInode(db_, **found);
     if (!in.ok()) return in.status();
     if (in->IsDir()) return Status::Err(EISDIR);
+    if (removed) *removed = in->ino;
     int64_t now = NowNs();
     if (Status s = DeleteEntry(db_, parent, name); !s.ok()) return s;
     if (Status s = TouchDir(db_, parent, 0, now); !s.ok()) return s;
@@ -193,7 +194,7 @@ Status Namespace::Unlink(uint64_t parent, const std::string& name) {
   });
 }
 
-Status Namespace::Rmdir(uint64_t parent, const std::string& name) {
+Status Namespace::Rmdir(uint64_t parent, const std::string& name, uint64_t* removed) {
   if (name == ".") return Status::Err(EINVAL);
   if (name == "..") return Status::Err(ENOTEMPTY);
   return InTxn([&]() -> Status {
@@ -207,6 +208,7 @@ Status Namespace::Rmdir(uint64_t parent, const std::string& name) {
     Result<bool> empty = DirEmpty(db_, in->ino);
     if (!empty.ok()) return empty.status();
     if (!*empty) return Status::Err(ENOTEMPTY);
+    if (removed) *removed = in->ino;
     if (Status s = DeleteEntry(db_, parent, name); !s.ok()) return s;
     return RemoveDir(parent, in->ino, NowNs());
   });

@@ -273,6 +273,16 @@ def test_key_bound_to_uid(cluster3):
         expect_errno(errno.EACCES, os.open, b / "roots", os.O_RDONLY)
         expect_errno(errno.EACCES, os.open, b / "closed" / "x", os.O_WRONLY | os.O_CREAT, 0o644)
         expect_errno(errno.EACCES, os.truncate, b / "roots", 0)
+        # A file being written: meta's refusal comes at once, not at close.
+        fd = os.open(b / "writing", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, b"not committed yet\n")
+            expect_errno(errno.EPERM, os.fchown, fd, 0, 0)
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+        assert os.stat(d / "writing").st_mode & 0o777 == 0o600
+        assert os.stat(d / "writing").st_uid == 1000
         assert not os.path.exists(d / "closed" / "x")
         assert os.stat(d / "roots").st_mode & 0o777 == 0o600
         assert read_file(d / "roots") == b"root's file\n"

@@ -175,6 +175,39 @@ def test_mkdir_chmod_symlink_on_a_seen_on_b(ab):
         "chmod on A not seen on B"
 
 
+def test_attrs_set_while_writing_seen_at_once_on_a_and_after_close_on_b(ab):
+    """tar's pattern: write, futimens, fchown, fchmod, close. A sees each
+    change at once (dosfs keeps them for the write's commit); after close B
+    sees them all, and the data."""
+    a, b = ab
+    data = rand_bytes(10000, 7)
+    fd = os.open(a / "f", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.utime(fd, ns=(1_500_000_000_123_456_789, 1_600_000_000_987_654_321))
+        os.fchown(fd, 123, 456)
+        os.fchmod(fd, 0o4751)
+        st = os.stat(a / "f")
+        assert (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (0o4751, 123, 456)
+        assert (st.st_atime_ns, st.st_mtime_ns) == (1_500_000_000_123_456_789,
+                                                     1_600_000_000_987_654_321)
+        assert st.st_size == len(data)
+        os.write(fd, b"tail")  # a write after the utime sets mtime to now again
+        st = os.stat(a / "f")
+        assert st.st_mtime_ns > 1_700_000_000 * 10**9 and st.st_size == len(data) + 4
+        os.utime(fd, ns=(1_500_000_000_123_456_789, 1_600_000_000_987_654_321))
+    finally:
+        os.close(fd)
+    def on_b():
+        st = os.stat(b / "f")
+        return (st.st_mode & 0o7777, st.st_uid, st.st_gid, st.st_atime_ns, st.st_mtime_ns,
+                st.st_size)
+    want = (0o4751, 123, 456, 1_500_000_000_123_456_789, 1_600_000_000_987_654_321,
+            len(data) + 4)
+    assert poll(lambda: on_b() == want, CACHE_WAIT), f"B sees {on_b()}, not {want}"
+    assert read_file(b / "f") == data + b"tail"
+
+
 def test_replace_by_rename_seen_on_b(ab):
     a, b = ab
     write_file(a / "cfg", b"version 1")

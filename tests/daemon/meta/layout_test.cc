@@ -166,7 +166,7 @@ TEST_F(LayoutTest, ShrinkDropsAndCutsChunks) {
   uint64_t ids[4];
   for (uint64_t i = 0; i < 4; ++i) ids[i] = Alloc(f.ino, i).id;
   proto::Attr a;
-  ASSERT_TRUE(ns_->CommitWrite({f.ino, 4 * kChunk, 0}, &a).ok());
+  ASSERT_TRUE(ns_->CommitWrite({f.ino, 4 * kChunk, 0, {}}, &a).ok());
   proto::SetattrReq r;
   r.ino = f.ino;
   r.valid = proto::kSetSize;

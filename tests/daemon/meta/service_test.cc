@@ -97,7 +97,7 @@ TEST_F(ServiceTest, HeartbeatAllocUnlink) {
   ASSERT_EQ(c.chunk.replicas.size(), 1u);
   EXPECT_EQ(c.chunk.replicas[0].addr, hb.addr);
   proto::AttrRep a;
-  ASSERT_TRUE(Call(Op::kCommitWrite, proto::CommitWriteReq{f.attr.ino, 123, 0}, &a).ok());
+  ASSERT_TRUE(Call(Op::kCommitWrite, proto::CommitWriteReq{f.attr.ino, 123, 0, {}}, &a).ok());
   EXPECT_EQ(a.attr.size, 123u);
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(Call(Op::kUnlink, proto::RemoveReq{1, "f"}, &empty).ok());

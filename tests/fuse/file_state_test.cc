@@ -1,0 +1,193 @@
+// FileState: the uncommitted writes and kept setattrs of an open file, as
+// getattr sees them and as the next commit sends them.
+#include "fuse/file_state.h"
+
+#include <gtest/gtest.h>
+
+namespace dos::fs {
+namespace {
+
+constexpr uint64_t kIno = 42;
+constexpr int64_t kSec = 1'000'000'000;
+
+proto::Attr MetaAttr() {
+  proto::Attr a;
+  a.ino = kIno;
+  a.mode = 0100600;
+  a.nlink = 1;
+  a.uid = 1000;
+  a.gid = 1000;
+  a.mtime_ns = a.ctime_ns = a.atime_ns = 100 * kSec;
+  return a;
+}
+
+proto::ChunkInfo Chunk0() {
+  proto::ChunkInfo c;
+  c.id = 7;
+  return c;
+}
+
+// A file opened (unbound client) and written up to 4096 at t=200 s.
+struct Written {
+  FileState st{kIno};
+  Written(bool setattr_checked = false) {
+    st.Opened(MetaAttr(), 1 << 20, setattr_checked);
+    st.Wrote(Chunk0(), 4096, 200 * kSec);
+  }
+};
+
+proto::SetattrReq Chmod(uint32_t mode, int64_t now) {
+  proto::SetattrReq r;
+  r.ino = kIno;
+  r.valid = proto::kSetMode;
+  r.mode = mode;
+  r.ctime_ns = now;
+  return r;
+}
+
+TEST(FileStateKeep, KeptSetattrsShowAndGoWithTheCommit) {
+  Written w;
+  proto::Attr now, base;
+  proto::SetattrReq times;
+  times.ino = kIno;
+  times.valid = proto::kSetMtime;  // futimens(fd, {OMIT, 150 s}): older than the write
+  times.mtime_ns = 150 * kSec;
+  times.ctime_ns = 300 * kSec;
+  ASSERT_TRUE(w.st.KeepSetattr(times, &now, &base));
+  EXPECT_EQ(base.mtime_ns, 100 * kSec);  // meta's, untouched
+  EXPECT_EQ(now.mtime_ns, 150 * kSec);   // the explicit time wins over the earlier write's
+  EXPECT_EQ(now.size, 4096u);
+  EXPECT_EQ(now.ctime_ns, 300 * kSec);
+
+  proto::SetattrReq chown;
+  chown.ino = kIno;
+  chown.valid = proto::kSetUid | proto::kSetGid;
+  chown.uid = 0;
+  chown.gid = 5;
+  chown.ctime_ns = 301 * kSec;
+  ASSERT_TRUE(w.st.KeepSetattr(chown, &now, &base));
+  ASSERT_TRUE(w.st.KeepSetattr(Chmod(0644, 302 * kSec), &now, &base));
+  EXPECT_EQ(now.mode, 0100644u);
+  EXPECT_EQ(now.uid, 0u);
+  EXPECT_EQ(now.gid, 5u);
+  EXPECT_EQ(now.mtime_ns, 150 * kSec);
+
+  // getattr from meta (which has none of it yet) shows all of it.
+  proto::Attr from_meta = MetaAttr();
+  w.st.Merge(&from_meta);
+  EXPECT_EQ(from_meta.mode, 0100644u);
+  EXPECT_EQ(from_meta.uid, 0u);
+  EXPECT_EQ(from_meta.size, 4096u);
+  EXPECT_EQ(from_meta.mtime_ns, 150 * kSec);
+
+  std::optional<PendingWrite> p = w.st.Pending();
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->end, 4096u);
+  EXPECT_EQ(p->set.ino, kIno);
+  EXPECT_EQ(p->set.valid,
+            uint32_t{proto::kSetMode | proto::kSetUid | proto::kSetGid | proto::kSetMtime});
+  EXPECT_EQ(p->set.mode, 0644u);
+  EXPECT_EQ(p->set.mtime_ns, 150 * kSec);
+  EXPECT_EQ(p->set.ctime_ns, 0);  // meta stamps it
+
+  proto::Attr committed = from_meta;
+  w.st.Committed(*p, committed);
+  EXPECT_FALSE(w.st.Pending().has_value());
+}
+
+TEST(FileStateKeep, OnlyModeOwnerAndTimesOfAFileWithAWriteDue) {
+  FileState fresh(kIno);
+  fresh.Opened(MetaAttr(), 1 << 20, false);
+  proto::Attr now, base;
+  EXPECT_FALSE(fresh.KeepSetattr(Chmod(0644, kSec), &now, &base));  // nothing to commit
+
+  Written w;
+  proto::SetattrReq size = Chmod(0644, kSec);
+  size.valid |= proto::kSetSize;
+  EXPECT_FALSE(w.st.KeepSetattr(size, &now, &base));
+  proto::SetattrReq ctime = Chmod(0644, kSec);
+  ctime.valid |= proto::kSetCtime;
+  EXPECT_FALSE(w.st.KeepSetattr(ctime, &now, &base));
+  proto::SetattrReq none;
+  none.ino = kIno;
+  EXPECT_FALSE(w.st.KeepSetattr(none, &now, &base));
+  std::optional<PendingWrite> p = w.st.Pending();
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->set.valid, 0u);
+
+  Written bound(true);  // meta checks this client's setattrs
+  EXPECT_FALSE(bound.st.KeepSetattr(Chmod(0644, kSec), &now, &base));
+
+  Written busy;
+  uint64_t seen = busy.st.ErrorCount();
+  Result<uint64_t> t = busy.st.BeginWrite(4096, 10, &seen);
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(busy.st.KeepSetattr(Chmod(0644, kSec), &now, &base));  // a write in flight
+  busy.st.EndWrite(*t, Status::Ok());
+  EXPECT_TRUE(busy.st.KeepSetattr(Chmod(0644, kSec), &now, &base));
+}
+
+TEST(FileStateKeep, ALaterWriteWinsOverAKeptMtime) {
+  Written w;
+  proto::Attr now, base;
+  proto::SetattrReq touch;
+  touch.ino = kIno;
+  touch.valid = proto::kSetMtime | proto::kSetMode;
+  touch.mtime_ns = 150 * kSec;
+  touch.mode = 0640;
+  touch.ctime_ns = 300 * kSec;
+  ASSERT_TRUE(w.st.KeepSetattr(touch, &now, &base));
+  w.st.Wrote(Chunk0(), 8192, 400 * kSec);
+  std::optional<PendingWrite> p = w.st.Pending();
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->set.valid, uint32_t{proto::kSetMode});  // the mode stays
+  EXPECT_EQ(p->mtime_ns, 400 * kSec);
+  proto::Attr from_meta = MetaAttr();
+  w.st.Merge(&from_meta);
+  EXPECT_EQ(from_meta.mtime_ns, 400 * kSec);
+  EXPECT_EQ(from_meta.mode, 0100640u);
+  EXPECT_EQ(from_meta.size, 8192u);
+}
+
+TEST(FileStateKeep, ASetattrKeptDuringACommitWaitsForTheNext) {
+  Written w;
+  proto::Attr now, base;
+  ASSERT_TRUE(w.st.KeepSetattr(Chmod(0644, 300 * kSec), &now, &base));
+  std::optional<PendingWrite> sent = w.st.Pending();  // a commit goes out with 0644
+  ASSERT_TRUE(sent.has_value());
+  ASSERT_TRUE(w.st.KeepSetattr(Chmod(0600, 301 * kSec), &now, &base));  // meanwhile
+  proto::Attr reply = MetaAttr();
+  reply.mode = 0100644;
+  reply.size = 4096;
+  reply.ctime_ns = 302 * kSec;
+  w.st.Committed(*sent, reply);
+  std::optional<PendingWrite> next = w.st.Pending();
+  ASSERT_TRUE(next.has_value());  // the write is committed, the second chmod is not
+  EXPECT_EQ(next->set.valid, uint32_t{proto::kSetMode});
+  EXPECT_EQ(next->set.mode, 0600u);
+  proto::Attr again = reply;
+  w.st.Merge(&again);
+  EXPECT_EQ(again.mode, 0100600u);
+  w.st.Committed(*next, again);
+  EXPECT_FALSE(w.st.Pending().has_value());
+  // Nothing is due any more: the next chmod goes to meta at once.
+  EXPECT_FALSE(w.st.KeepSetattr(Chmod(0640, 303 * kSec), &now, &base));
+}
+
+TEST(FileStateKeep, NewerAttributesFromMetaAreTheBase) {
+  Written w;
+  proto::Attr linked = MetaAttr();
+  linked.nlink = 2;  // a link made meanwhile
+  linked.ctime_ns = 250 * kSec;
+  w.st.Merge(&linked);
+  proto::Attr older = MetaAttr();  // a listing fetched before the link
+  w.st.Merge(&older);
+  proto::Attr now, base;
+  ASSERT_TRUE(w.st.KeepSetattr(Chmod(0644, 300 * kSec), &now, &base));
+  EXPECT_EQ(base.nlink, 2u);
+  EXPECT_EQ(now.nlink, 2u);
+  EXPECT_EQ(now.mode, 0100644u);
+}
+
+}  // namespace
+}  // namespace dos::fs
