@@ -118,7 +118,6 @@ bool FileState::KeepSetattr(const proto::SetattrReq& req, proto::Attr* attr,
   return true;
 }
 
-
 void FileState::Truncated(uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
   committed_gen_ = write_gen_;

@@ -68,9 +68,9 @@ class FileState {
   // commit and none is in flight: kept, to go with that commit (tar writes,
   // then sets times, owner and mode of every file: one round trip instead of
   // four), and true; *attr gets the attributes as they now are here, *base
-  // meta's newest ones they were merged from (for FreshAttrCache). The
-  // *_NOW times must be resolved in req (kSetAtime/kSetMtime bits with them
-  // also set). False, and nothing kept, for any other setattr, or if meta
+  // meta's newest ones they were merged from (for FreshAttrCache). req's
+  // atime_ns and mtime_ns hold the times, *_NOW ones too (kept as explicit
+  // times). False, and nothing kept, for any other setattr, or if meta
   // checks this client's setattrs (its key is bound to a uid). A later
   // write's mtime wins over a kept one. The kept setattr is lost with the
   // write if the commit fails (flush and fsync report it).
