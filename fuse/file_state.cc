@@ -292,7 +292,7 @@ std::shared_ptr<FileState> FileTable::Open(uint64_t ino) {
   if (!slot) {
     slot = std::make_shared<FileState>(ino);
     if (auto it = unsynced_.find(ino); it != unsynced_.end()) {
-      slot->Redirty(it->second);
+      slot->Redirty(it->second.chunks);
       unsynced_.erase(it);
     }
   }
@@ -318,19 +318,22 @@ void FileTable::Release(uint64_t ino) {
   std::vector<proto::ChunkInfo> dirty = it->second->TakeDirty();
   files_.erase(it);
   if (dirty.empty()) return;
-  auto& kept = unsynced_[ino];
-  if (kept.empty()) unsynced_order_.push_back(ino);
-  kept.insert(kept.end(), dirty.begin(), dirty.end());
+  Unsynced& kept = unsynced_[ino];
+  if (kept.chunks.empty()) {
+    kept.seq = ++unsynced_seq_;
+    unsynced_order_.emplace_back(ino, kept.seq);
+  }
+  kept.chunks.insert(kept.chunks.end(), dirty.begin(), dirty.end());
+  auto live = [this](const std::pair<uint64_t, uint64_t>& e) {
+    auto u = unsynced_.find(e.first);
+    return u != unsynced_.end() && u->second.seq == e.second;
+  };
   while (unsynced_.size() > kMaxUnsyncedFiles && !unsynced_order_.empty()) {
-    unsynced_.erase(unsynced_order_.front());
+    if (live(unsynced_order_.front())) unsynced_.erase(unsynced_order_.front().first);
     unsynced_order_.pop_front();
   }
-  if (unsynced_order_.size() > 2 * kMaxUnsyncedFiles) {  // drop entries of reopened inodes
-    std::deque<uint64_t> live;
-    for (uint64_t i : unsynced_order_)
-      if (unsynced_.count(i)) live.push_back(i);
-    unsynced_order_.swap(live);
-  }
+  if (unsynced_order_.size() > 2 * kMaxUnsyncedFiles)  // drop entries of reopened inodes
+    std::erase_if(unsynced_order_, [&](const auto& e) { return !live(e); });
 }
 
 void FileTable::Merge(proto::Attr* attr) const {

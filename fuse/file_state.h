@@ -199,10 +199,17 @@ class FileTable {
 
  private:
   static constexpr size_t kMaxUnsyncedFiles = 4096;
-  mutable std::mutex mu_;  // guards files_, unsynced_, unsynced_order_; before FileState::mu_
+  mutable std::mutex mu_;  // guards everything below; before FileState::mu_
   std::map<uint64_t, std::shared_ptr<FileState>> files_;
-  std::map<uint64_t, std::vector<proto::ChunkInfo>> unsynced_;  // closed inodes' dirty chunks
-  std::deque<uint64_t> unsynced_order_;                         // oldest first (may hold stale)
+  struct Unsynced {
+    std::vector<proto::ChunkInfo> chunks;  // a closed inode's dirty chunks
+    uint64_t seq = 0;                      // its entry in unsynced_order_
+  };
+  std::map<uint64_t, Unsynced> unsynced_;
+  // (ino, seq), oldest first; an entry whose seq is not its inode's in
+  // unsynced_ is stale (the inode was reopened meanwhile) and is skipped.
+  std::deque<std::pair<uint64_t, uint64_t>> unsynced_order_;
+  uint64_t unsynced_seq_ = 0;
 };
 
 }  // namespace dos::fs

@@ -191,3 +191,34 @@ TEST(FileStateKeep, NewerAttributesFromMetaAreTheBase) {
 
 }  // namespace
 }  // namespace dos::fs
+
+namespace dos::fs {
+namespace {
+
+// Opens ino, writes one chunk and closes it: its chunk waits unsynced.
+void WriteAndClose(FileTable& t, uint64_t ino) {
+  auto st = t.Open(ino);
+  proto::ChunkInfo c;
+  c.id = 1000 + ino;
+  st->Wrote(c, 10, kSec);
+  t.Release(ino);
+}
+
+TEST(FileTable, TheOldestUnsyncedFileIsForgottenFirst) {
+  FileTable t;
+  WriteAndClose(t, 1);
+  WriteAndClose(t, 2);
+  WriteAndClose(t, 1);  // reopened: its first place in the order is stale
+  for (uint64_t ino = 3; ino < 3 + 4095; ++ino) WriteAndClose(t, ino);  // one past the limit
+  auto two = t.Open(2);
+  EXPECT_TRUE(two->TakeDirty().empty());  // the oldest: forgotten
+  auto one = t.Open(1);
+  std::vector<proto::ChunkInfo> kept = one->TakeDirty();
+  ASSERT_EQ(kept.size(), 1u);  // closed after 2: kept
+  EXPECT_EQ(kept[0].id, 1001u);
+  auto last = t.Open(3 + 4094);
+  EXPECT_EQ(last->TakeDirty().size(), 1u);
+}
+
+}  // namespace
+}  // namespace dos::fs
