@@ -31,13 +31,22 @@ void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
             const char* newname, unsigned int flags) {
   Fs& fs = Get(req);
-  fs.fresh_attrs.Clear();  // a directory moved changes too
-  fs.listings.Clear();
+  proto::RenameRep rep;
   Status s = Guard([&] {
     proto::RenameReq r{parent, name, newparent, newname, flags};
-    proto::Empty rep;
     return fs.cluster->Meta(proto::Op::kRename, r, &rep);
   });
+  if (s.ok() && rep.moved != 0) {
+    // Both names changed (a moved directory's ctime and "..", the nlink of
+    // a replaced inode, both parents' times): only those inodes are forgotten.
+    for (uint64_t ino : {rep.moved, rep.replaced, uint64_t{parent}, uint64_t{newparent}})
+      if (ino != 0) fs.fresh_attrs.Forget(ino);
+    fs.listings.Removed(parent, name, rep.moved);
+    fs.listings.Removed(newparent, newname, rep.replaced != 0 ? rep.replaced : rep.moved);
+  } else {  // a failure may have renamed all the same (a lost reply); or an older meta
+    fs.fresh_attrs.Clear();
+    fs.listings.Clear();
+  }
   ReplyStatus(req, "rename", parent, s);
 }
 

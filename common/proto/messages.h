@@ -309,7 +309,7 @@ struct LinkReq {
 
 // Client -> meta: rename(2)/renameat2(2); flags are RENAME_NOREPLACE (1) or
 // RENAME_EXCHANGE (2). EINVAL for a directory into its own subtree,
-// ENOTEMPTY, EISDIR, ENOTDIR, EEXIST (noreplace). Reply Empty.
+// ENOTEMPTY, EISDIR, ENOTDIR, EEXIST (noreplace). Reply RenameRep.
 struct RenameReq {
   uint64_t parent = 0;
   std::string name;
@@ -318,6 +318,14 @@ struct RenameReq {
   uint32_t flags = 0;
   Status Valid() const;
   MSGPACK_DEFINE_MAP(parent, name, newparent, newname, flags)
+};
+// The inodes a rename touched: moved, the one that was at name; replaced,
+// the one that was at newname (removed, or moved to name by an exchange),
+// 0 if newname was free. Both 0 from a meta that does not say.
+struct RenameRep {
+  uint64_t moved = 0;
+  uint64_t replaced = 0;
+  MSGPACK_DEFINE_MAP(moved, replaced)
 };
 
 // Client -> meta: up to max entries of directory ino whose cookie is greater

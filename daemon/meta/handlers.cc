@@ -171,10 +171,10 @@ void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
       if (Status s = cr->Remove(*b, q.parent, q.name); !s.ok()) return s;
     return parent_attr(q.parent, ns->Rmdir(q.parent, q.name, &r->ino), &r->parent);
   });
-  OnFrom<RenameReq, Empty>(server, lane, Op::kRename, [=](auto& q, auto*, auto& peer) {
+  OnFrom<RenameReq, RenameRep>(server, lane, Op::kRename, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Rename(*b, q); !s.ok()) return s;
-    return ns->Rename(q);
+    return ns->Rename(q, r);
   });
 }
 

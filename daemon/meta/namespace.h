@@ -69,8 +69,9 @@ class Namespace {
   Status Unlink(uint64_t parent, const std::string& name, uint64_t* removed = nullptr);
   // ENOTDIR, ENOTEMPTY, EINVAL for ".", ENOTEMPTY for "..". *removed as for Unlink.
   Status Rmdir(uint64_t parent, const std::string& name, uint64_t* removed = nullptr);
-  // flags 0, RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2).
-  Status Rename(const proto::RenameReq& req);
+  // flags 0, RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2). *out (if given)
+  // names the inodes it touched.
+  Status Rename(const proto::RenameReq& req, proto::RenameRep* out = nullptr);
   // ENOTDIR.
   Status Readdir(const proto::ReaddirReq& req, proto::ReaddirRep* out);
 
@@ -132,7 +133,7 @@ class Namespace {
   Status DropLink(uint64_t ino, int64_t now);
   Status RemoveInode(uint64_t ino);
   Status RemoveDir(uint64_t parent, uint64_t dir, int64_t now);
-  Status RenameIn(const proto::RenameReq& req, int64_t now);
+  Status RenameIn(const proto::RenameReq& req, int64_t now, proto::RenameRep* out);
   Status MoveTo(const proto::RenameReq& req, const Inode& src, int64_t now);
   Status Replace(const proto::RenameReq& req, const Inode& src, const Inode& dst, int64_t now);
   Status Exchange(const proto::RenameReq& req, const Inode& src, const Inode& dst, int64_t now);

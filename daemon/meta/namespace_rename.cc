@@ -28,8 +28,8 @@ Status Reparent(store::Db* db, uint64_t ino, uint64_t parent, int64_t now) {
 }
 }  // namespace
 
-Status Namespace::Rename(const proto::RenameReq& req) {
-  return InTxn([&] { return RenameIn(req, NowNs()); });
+Status Namespace::Rename(const proto::RenameReq& req, proto::RenameRep* out) {
+  return InTxn([&] { return RenameIn(req, NowNs(), out); });
 }
 
 // True if dir is of or one of its ancestors.
@@ -44,7 +44,7 @@ Result<bool> Namespace::IsAncestor(uint64_t dir, uint64_t of) {
   return Status::Err(ELOOP, "directory tree too deep or looped");
 }
 
-Status Namespace::RenameIn(const proto::RenameReq& req, int64_t now) {
+Status Namespace::RenameIn(const proto::RenameReq& req, int64_t now, proto::RenameRep* out) {
   if (Result<Inode> d = LoadDir(db_, req.parent); !d.ok()) return d.status();
   if (Result<Inode> d = LoadDir(db_, req.newparent); !d.ok()) return d.status();
   auto src_ino = FindEntry(db_, req.parent, req.name);
@@ -55,6 +55,7 @@ Status Namespace::RenameIn(const proto::RenameReq& req, int64_t now) {
   bool exchange = req.flags & kExchange;
   if (exchange && !*dst_ino) return Status::Err(ENOENT);
   if ((req.flags & kNoReplace) && *dst_ino) return Status::Err(EEXIST);
+  if (out) *out = proto::RenameRep{**src_ino, *dst_ino ? **dst_ino : 0};
   Result<Inode> src = LoadInode(db_, **src_ino);
   if (!src.ok()) return src.status();
   if (src->IsDir()) {

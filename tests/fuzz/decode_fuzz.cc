@@ -94,7 +94,7 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kSymlink), kSymlinkReq, kEntryRep},
     {uint32_t(Op::kReadlink), kInoReq, kReadlinkRep},
     {uint32_t(Op::kLink), kLinkReq, kEntryRep},
-    {uint32_t(Op::kRename), kRenameReq, kEmpty},
+    {uint32_t(Op::kRename), kRenameReq, kRenameRep},
     {uint32_t(Op::kReaddir), kReaddirReq, kReaddirRep},
     {uint32_t(Op::kStatfs), kEmpty, kStatfsRep},
     {uint32_t(Op::kSetxattr), kSetxattrReq, kEmpty},

@@ -46,7 +46,7 @@ namespace dos::fuzz {
   X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)  \
   X(KeyInfo) X(KeyAddReq) X(KeyRevokeReq) X(KeySyncReq) X(KeyListRep)                           \
   X(ChunkDeleteManyReq) X(FailedChunk) X(ChunkDeleteManyRep) X(Extent) X(ReleaseManyReq)    \
-  X(RemoveRep)
+  X(RemoveRep) X(RenameRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

@@ -27,6 +27,22 @@ TEST_F(MetaTest, RenameOverFileUnlinksIt) {
   EXPECT_EQ(ns_->Getattr(b.ino, &x).err(), ENOENT);
 }
 
+TEST_F(MetaTest, RenameNamesTheInodesItTouched) {
+  proto::Attr a = Mknod(kRootIno, "a");
+  proto::Attr b = Mknod(kRootIno, "b");
+  proto::RenameRep rep;
+  ASSERT_TRUE(ns_->Rename({kRootIno, "a", kRootIno, "c", 0}, &rep).ok());
+  EXPECT_EQ(rep.moved, a.ino);
+  EXPECT_EQ(rep.replaced, 0u);  // "c" was free
+  ASSERT_TRUE(ns_->Rename({kRootIno, "c", kRootIno, "b", 0}, &rep).ok());
+  EXPECT_EQ(rep.moved, a.ino);
+  EXPECT_EQ(rep.replaced, b.ino);
+  proto::Attr d = Mkdir(kRootIno, "d");
+  ASSERT_TRUE(ns_->Rename({kRootIno, "b", kRootIno, "d", kExchange}, &rep).ok());
+  EXPECT_EQ(rep.moved, a.ino);
+  EXPECT_EQ(rep.replaced, d.ino);
+}
+
 TEST_F(MetaTest, RenameOverOpenFileKeepsOrphan) {
   Mknod(kRootIno, "a");
   proto::Attr b = Mknod(kRootIno, "b");
