@@ -17,8 +17,8 @@
 // removed is added or removed in its directory's listing, and an inode whose
 // attributes this process changes (setattr, a write's commit, xattrs, links)
 // is noted, so that no entry older than that change answers for it. An
-// operation whose effects are not all known here (rename, a removal whose
-// inode meta did not name) drops every listing.
+// operation whose effects are not all known here (a rename or removal that
+// failed or whose inodes meta did not name) drops every listing.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once

@@ -12,8 +12,9 @@
 // for the next GETATTR of that inode, once, and for at most kValidNs (the
 // lifetime the kernel gives attributes), answering with the validity left.
 // Changes through this process that do not bring new attributes (xattrs,
-// link, a failed setattr) forget the inode, and so do unlink and rmdir (meta
-// names the inode that lost the name); rename forgets them all.
+// link, a failed setattr) forget the inode, and so do unlink, rmdir and
+// rename (meta names the inodes that lost or changed a name; rename also
+// forgets both parents). A failed rmdir or rename forgets them all.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -39,8 +40,8 @@ class FreshAttrCache {
   // set to the seconds of validity they have left.
   std::optional<proto::Attr> Take(uint64_t ino, double* valid_s);
   void Forget(uint64_t ino);
-  // After a rename or rmdir: the directories they touch are not all known by
-  // inode number here.
+  // After a failed rename or rmdir (it may have happened all the same), or a
+  // reply that does not name the inodes.
   void Clear();
 
  private:
