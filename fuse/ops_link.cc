@@ -38,9 +38,13 @@ void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newp
   });
   if (s.ok() && rep.moved != 0) {
     // Both names changed (a moved directory's ctime and "..", the nlink of
-    // a replaced inode, both parents' times): only those inodes are forgotten.
+    // a replaced inode, both parents' times): only those inodes are
+    // forgotten, and the parents' new attributes kept for the kernel's
+    // next GETATTR.
     for (uint64_t ino : {rep.moved, rep.replaced, uint64_t{parent}, uint64_t{newparent}})
       if (ino != 0) fs.fresh_attrs.Forget(ino);
+    fs.fresh_attrs.Put(rep.parent);
+    fs.fresh_attrs.Put(rep.newparent);
     fs.listings.Removed(parent, name, rep.moved);
     fs.listings.Removed(newparent, newname, rep.replaced != 0 ? rep.replaced : rep.moved);
   } else {  // a failure may have renamed all the same (a lost reply); or an older meta

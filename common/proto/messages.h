@@ -321,11 +321,14 @@ struct RenameReq {
 };
 // The inodes a rename touched: moved, the one that was at name; replaced,
 // the one that was at newname (removed, or moved to name by an exchange),
-// 0 if newname was free. Both 0 from a meta that does not say.
+// 0 if newname was free. Both 0 from a meta that does not say. parent and
+// newparent: the directories' attributes after it, as EntryRep::parent.
 struct RenameRep {
   uint64_t moved = 0;
   uint64_t replaced = 0;
-  MSGPACK_DEFINE_MAP(moved, replaced)
+  Attr parent{};
+  Attr newparent{};
+  MSGPACK_DEFINE_MAP(moved, replaced, parent, newparent)
 };
 
 // Client -> meta: up to max entries of directory ino whose cookie is greater

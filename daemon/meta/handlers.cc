@@ -174,7 +174,8 @@ void MetaServiceImpl::RegisterEntries(net::Server* server, int lane) {
   OnFrom<RenameReq, RenameRep>(server, lane, Op::kRename, [=](auto& q, auto* r, auto& peer) {
     if (const Binding* b = keys->BindingOf(peer))
       if (Status s = cr->Rename(*b, q); !s.ok()) return s;
-    return ns->Rename(q, r);
+    Status s = parent_attr(q.parent, ns->Rename(q, r), &r->parent);
+    return parent_attr(q.newparent, s, &r->newparent);
   });
 }
 

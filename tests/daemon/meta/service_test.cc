@@ -79,6 +79,34 @@ TEST_F(ServiceTest, NamespaceOverTheWire) {
   EXPECT_TRUE(Call(Op::kPing, proto::Empty{}, &empty).ok());
 }
 
+TEST_F(ServiceTest, RenameRepliesWithBothParents) {
+  proto::EntryRep a, b, f;
+  ASSERT_TRUE(Call(Op::kMkdir, proto::MkdirReq{1, "a", 0755, 0, 0}, &a).ok());
+  ASSERT_TRUE(Call(Op::kMkdir, proto::MkdirReq{1, "b", 0755, 0, 0}, &b).ok());
+  ASSERT_TRUE(Call(Op::kMkdir, proto::MkdirReq{a.attr.ino, "sub", 0755, 0, 0}, &f).ok());
+  proto::RenameReq req;
+  req.parent = a.attr.ino;
+  req.name = "sub";
+  req.newparent = b.attr.ino;
+  req.newname = "moved";
+  proto::RenameRep rep;
+  ASSERT_TRUE(Call(Op::kRename, req, &rep).ok());
+  EXPECT_EQ(rep.moved, f.attr.ino);
+  EXPECT_EQ(rep.replaced, 0u);
+  // A directory moved: "a" lost a link, "b" gained one, as getattr says now.
+  proto::AttrRep now_a, now_b;
+  ASSERT_TRUE(Call(Op::kGetattr, proto::InoReq{a.attr.ino}, &now_a).ok());
+  ASSERT_TRUE(Call(Op::kGetattr, proto::InoReq{b.attr.ino}, &now_b).ok());
+  EXPECT_EQ(rep.parent.ino, a.attr.ino);
+  EXPECT_EQ(rep.parent.nlink, 2u);
+  EXPECT_EQ(rep.parent.ctime_ns, now_a.attr.ctime_ns);
+  EXPECT_EQ(rep.newparent.ino, b.attr.ino);
+  EXPECT_EQ(rep.newparent.nlink, 3u);
+  EXPECT_EQ(rep.newparent.mtime_ns, now_b.attr.mtime_ns);
+  proto::RenameRep failed;
+  EXPECT_EQ(Call(Op::kRename, req, &failed).err(), ENOENT);
+}
+
 TEST_F(ServiceTest, HeartbeatAllocUnlink) {
   proto::Empty empty;
   proto::HeartbeatReq hb;
