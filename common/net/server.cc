@@ -159,6 +159,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
   if (job.msg.env.timeout_ms == 0 || job.msg.env.timeout_ms > proto::kMaxTimeoutMs)
     job.msg.env.timeout_ms = std::min<uint32_t>(proto::kMaxTimeoutMs, kDefaultTimeoutMs);
   Lane* lane = lanes_.at(it->second.lane).get();
+  job.queued = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(lane->mu);
     lane->jobs.push_back(std::move(job));
@@ -195,10 +196,18 @@ void Server::Worker(Lane* lane) {
     rep.env.id = job.msg.env.id;
     Status s;
     auto start = std::chrono::steady_clock::now();
-    try {
-      s = routes_.at(job.msg.env.op).handler(job.msg, &rep);
-    } catch (const std::exception& e) {
-      s = Status::Err(EIO, std::string("handler failed: ") + e.what());
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::milliseconds>(start - job.queued).count();
+    if (waited >= static_cast<int64_t>(job.msg.env.timeout_ms)) {
+      s = Status::Err(ETIMEDOUT, "request waited " + std::to_string(waited) +
+                                     " ms in the queue, past its timeout of " +
+                                     std::to_string(job.msg.env.timeout_ms) + " ms; not run");
+    } else {
+      try {
+        s = routes_.at(job.msg.env.op).handler(job.msg, &rep);
+      } catch (const std::exception& e) {
+        s = Status::Err(EIO, std::string("handler failed: ") + e.what());
+      }
     }
     if (!s.ok()) {
       rep.body.clear();

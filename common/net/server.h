@@ -7,8 +7,11 @@
 // it checks the envelope (EPROTO for garbage, a wrong version or an unknown
 // op, answered at once) and queues the request; a worker decodes the body,
 // calls the handler and sends the reply on the ROUTER itself (under
-// router_mu_, so a reply costs no wake-up of the I/O thread). A handler's
-// exception becomes EIO; nothing a peer sends stops the loop.
+// router_mu_, so a reply costs no wake-up of the I/O thread). A request that
+// waited in its lane's queue past its timeout_ms is answered ETIMEDOUT and
+// never run: its sender has given up on it and reported an error, so it
+// must not take effect afterwards. A handler's exception becomes EIO;
+// nothing a peer sends stops the loop.
 // With CURVE on (net::SetSecurity) the ROUTER is a CURVE server and the
 // authorizer sees the peer's key on every request.
 //
@@ -18,6 +21,7 @@
 // sends a reply and then finds a request waiting writes the eventfd.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -64,6 +68,7 @@ class Server {
   struct Job {
     zmq::message_t routing;
     Message msg;
+    std::chrono::steady_clock::time_point queued;  // when the I/O thread took it in
   };
   struct Lane {
     int threads = 1;

@@ -1,6 +1,7 @@
 // Client and Server over real tcp on 127.0.0.1 with a wildcard port.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "common/net/client.h"
@@ -31,6 +32,17 @@ class TransportTest : public ::testing::Test {
                             if (in.data) out->data.emplace(d.data(), d.size());
                             return Status::Ok();
                           }));
+    // Getattr, on the one-thread lane: counts its runs; ino 99 sleeps 300 ms.
+    server_->Register(Op::kGetattr, 0,
+                      Typed<proto::InoReq, proto::AttrRep>(
+                          [this](const proto::InoReq& req, proto::AttrRep* rep, Message&,
+                                 Message*) {
+                            if (req.ino == 99)
+                              std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                            serial_runs_++;
+                            rep->attr.ino = req.ino;
+                            return Status::Ok();
+                          }));
     ASSERT_TRUE(server_->Bind("tcp://127.0.0.1:*").ok());
     server_->Start();
     client_ = std::make_unique<Client>(&ctx_, server_->endpoint());
@@ -42,6 +54,7 @@ class TransportTest : public ::testing::Test {
   zmq::context_t ctx_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<Client> client_;
+  std::atomic<int> serial_runs_{0};
 };
 
 TEST_F(TransportTest, RoundTripWithData) {
@@ -104,6 +117,24 @@ TEST_F(TransportTest, TimeoutThenLateReplyIsDropped) {
   proto::InoReq fast{7};
   ASSERT_TRUE(client_->Call(Op::kPing, fast, &rep, 5000).ok());
   EXPECT_EQ(rep.attr.ino, 7u);
+}
+
+// A request that waits in the queue past its deadline never runs: its caller
+// got ETIMEDOUT, and a late run would change what that caller was told.
+TEST_F(TransportTest, RequestExpiredInQueueIsNotRun) {
+  Client other(&ctx_, server_->endpoint());
+  std::thread slow([&] {
+    proto::AttrRep rep;
+    EXPECT_TRUE(other.Call(Op::kGetattr, proto::InoReq{99}, &rep, 5000).ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the slow one runs
+  proto::AttrRep rep;
+  EXPECT_EQ(client_->Call(Op::kGetattr, proto::InoReq{7}, &rep, 100).err(), ETIMEDOUT);
+  slow.join();
+  EXPECT_EQ(serial_runs_.load(), 1);  // the slow one only
+  ASSERT_TRUE(client_->Call(Op::kGetattr, proto::InoReq{8}, &rep, 5000).ok());
+  EXPECT_EQ(rep.attr.ino, 8u);
+  EXPECT_EQ(serial_runs_.load(), 2);
 }
 
 TEST_F(TransportTest, RawGarbageFramesLeaveServerUp) {
