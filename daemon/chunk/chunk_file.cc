@@ -118,15 +118,20 @@ Status FileLength(ChunkFiles* f) {
 // left without its data file (a crash of an older build between the two
 // creations) goes first, or it would be taken for this chunk's.
 Status CreateChunk(const std::string& data_path, const std::string& crc_path, uint64_t version,
-                   ChunkFiles* f) {
+                   ChunkFiles* f, SpareFiles* spares) {
   if (!crc_path.empty() && unlink(crc_path.c_str()) != 0 && errno != ENOENT)
     return PosixError("delete " + crc_path, errno);
+  const std::string dir = data_path.substr(0, data_path.rfind('/'));
+  auto make_dir = [&dir] { return mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST; };
+  if (spares) {
+    int err = spares->Take(data_path);
+    if (err == ENOENT && make_dir()) err = spares->Take(data_path);  // subfolder made on first use
+    if (err == 0) f->data = Fd(open(data_path.c_str(), O_RDWR | O_CLOEXEC));
+  }
   const int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
-  f->data = Fd(open(data_path.c_str(), flags, 0644));
+  if (!f->data.valid()) f->data = Fd(open(data_path.c_str(), flags, 0644));
   if (!f->data.valid() && errno == ENOENT) {
-    // The chunk's subfolder is made on first use.
-    std::string dir = data_path.substr(0, data_path.rfind('/'));
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return PosixError("mkdir " + dir, errno);
+    if (!make_dir()) return PosixError("mkdir " + dir, errno);
     f->data = Fd(open(data_path.c_str(), flags, 0644));
   }
   if (!f->data.valid()) return PosixError("create " + data_path, errno);
@@ -161,12 +166,12 @@ Fd& Fd::operator=(Fd&& o) noexcept {
 }
 
 Status OpenChunk(const std::string& data_path, const std::string& crc_path, OpenMode mode,
-                 uint64_t version, ChunkFiles* f) {
+                 uint64_t version, ChunkFiles* f, SpareFiles* spares) {
   int flags = (mode == OpenMode::kRead ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   f->data = Fd(open(data_path.c_str(), flags));
   if (!f->data.valid()) {
     if (errno == ENOENT && mode == OpenMode::kCreate)
-      return CreateChunk(data_path, crc_path, version, f);
+      return CreateChunk(data_path, crc_path, version, f, spares);
     if (errno == ENOENT) return Status::Err(ENOENT, f->name + " not on this node");
     return PosixError("open " + data_path, errno);
   }

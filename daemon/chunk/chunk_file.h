@@ -63,10 +63,11 @@ struct ChunkFiles {
 
 // Opens (kCreate: creates if absent, in format 2, with version) the chunk
 // at data_path. crc_path: where a format 1 sidecar would be, or "" when the
-// store holds none (no probe). A creation that fails (a full disk) leaves no
-// file behind. ENOENT if absent and not kCreate; EIO for a bad header.
+// store holds none (no probe). A new chunk takes a spare file if spares
+// (may be null) has one. A creation that fails (a full disk) leaves no file
+// behind. ENOENT if absent and not kCreate; EIO for a bad header.
 Status OpenChunk(const std::string& data_path, const std::string& crc_path, OpenMode mode,
-                 uint64_t version, ChunkFiles* f);
+                 uint64_t version, ChunkFiles* f, SpareFiles* spares = nullptr);
 
 // Writes data at off (data may be empty) and makes the chunk at least
 // min_len bytes long; updates the CRC of every block whose bytes changed

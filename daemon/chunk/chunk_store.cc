@@ -61,6 +61,9 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& root) {
   if (access(chunks.c_str(), W_OK) != 0) return PosixError(chunks + " is not writable", errno);
   std::unique_ptr<ChunkStore> store(new ChunkStore(root));
   store->chunks_ = CountChunks(chunks, &store->sidecars_);
+  Result<std::unique_ptr<SpareFiles>> spares = SpareFiles::Open(root + "/spare", kMaxSpares);
+  if (!spares.ok()) return spares.status();
+  store->spares_ = std::move(*spares);
   return store;
 }
 
@@ -74,7 +77,7 @@ std::string ChunkStore::CrcPath(uint64_t id) const {
 
 Status ChunkStore::OpenForUpdate(uint64_t id, uint64_t version, ChunkFiles* f) {
   f->name = ChunkName(id);
-  Status s = OpenChunk(ChunkPath(id), SidecarPath(id), OpenMode::kCreate, version, f);
+  Status s = OpenChunk(ChunkPath(id), SidecarPath(id), OpenMode::kCreate, version, f, spares_.get());
   if (!s.ok()) return s;
   if (f->created) chunks_++;
   if (f->header.version > version)
@@ -132,10 +135,11 @@ Status ChunkStore::Truncate(uint64_t id, uint64_t version, uint64_t length) {
 
 Status ChunkStore::Delete(uint64_t id) {
   std::unique_lock lock(LockFor(id));
-  // The .chunk file defines existence: remove it first, then a sidecar.
-  if (unlink(ChunkPath(id).c_str()) != 0) {
-    if (errno == ENOENT) return Status::Err(ENOENT, ChunkName(id) + " not on this node");
-    return PosixError("delete " + ChunkPath(id), errno);
+  // The .chunk file defines existence: remove it first (into the spares),
+  // then a sidecar.
+  if (Status s = spares_->Retire(ChunkPath(id)); !s.ok()) {
+    if (s.err() == ENOENT) return Status::Err(ENOENT, ChunkName(id) + " not on this node");
+    return s;
   }
   chunks_--;
   if (sidecars_ && unlink(CrcPath(id).c_str()) != 0 && errno != ENOENT)

@@ -4,6 +4,8 @@
 //   root/chunks/<id & 0xff as %02x>/<id as %016x>.chunk   one file per chunk:
 //       CrcHeader, one CRC32C (little-endian u32) per kBlockSize block of the
 //       chunk, then from kDataOffset (20 KiB) the bytes, sparse.
+//   root/spare/<n>   empty files of deleted chunks that new chunks take
+//       instead of creating files (spare_files.h).
 // Chunks made by builds before format 2 keep their bytes alone in .chunk and
 // header and CRCs in a .crc sidecar; they are still served (chunk_file.h).
 // The CRC of a block covers exactly the bytes of that block that exist (the
@@ -37,10 +39,14 @@
 #include <vector>
 
 #include "common/status.h"
+#include "daemon/chunk/spare_files.h"
 
 namespace dos::chunk {
 
 struct ChunkFiles;  // chunk_file.h
+
+// Emptied files of deleted chunks kept for new chunks (root/spare/).
+inline constexpr size_t kMaxSpares = 16384;
 
 inline constexpr uint32_t kCrcMagic = 0x43534f44;  // "DOSC"
 inline constexpr uint32_t kCrcFormatSidecar = 1;      // header and CRCs in a .crc file
@@ -126,6 +132,7 @@ class ChunkStore {
   void Discard(uint64_t id);
 
   std::string root_;
+  std::unique_ptr<SpareFiles> spares_;  // files of deleted chunks, for new ones
   std::atomic<uint64_t> chunks_{0};
   bool sidecars_ = false;  // a .crc file was there at Open: probe for them
   std::array<std::shared_mutex, 256> locks_;  // striped by chunk id; leaf locks

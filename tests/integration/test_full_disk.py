@@ -32,6 +32,8 @@ def no_garbage(c, node):
     assert not other, f"{node}: files other than chunks: {sorted(other)[:10]}"
     for p in base.rglob("*.chunk"):   # no chunk file short of its header
         assert p.stat().st_size >= 16, f"{node}: {p} holds no header"
+    for p in (c.node_dir(node) / "data" / "spare").glob("*"):  # deleted chunks' files: empty
+        assert p.stat().st_size == 0, f"{node}: spare {p.name} holds {p.stat().st_size} bytes"
     return data
 
 
