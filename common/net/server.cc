@@ -44,6 +44,12 @@ void Server::AddLane(int lane, int threads) {
   lanes_[lane] = std::move(l);
 }
 
+void Server::SetIdle(int lane, int after_ms, std::function<void()> fn) {
+  Lane* l = lanes_.at(lane).get();
+  l->idle = std::move(fn);
+  l->idle_after = std::chrono::milliseconds(after_ms);
+}
+
 void Server::Register(proto::Op op, int lane, Handler h) {
   routes_[static_cast<uint32_t>(op)] = Route{lane, std::move(h)};
 }
@@ -186,10 +192,25 @@ void Server::Worker(Lane* lane) {
     Job job;
     {
       std::unique_lock<std::mutex> lock(lane->mu);
-      lane->cv.wait(lock, [&] { return lane->stop || !lane->jobs.empty(); });
+      auto woken = [&] { return lane->stop || !lane->jobs.empty(); };
+      while (!woken()) {
+        if (!lane->idle || !lane->idle_due) {
+          lane->cv.wait(lock, woken);
+        } else if (!lane->cv.wait_for(lock, lane->idle_after, woken)) {
+          lane->idle_due = false;  // once per quiet stretch, on one thread
+          lock.unlock();
+          try {
+            lane->idle();
+          } catch (const std::exception&) {
+            // The idle work's own business; the lane goes on.
+          }
+          lock.lock();
+        }
+      }
       if (lane->stop) return;
       job = std::move(lane->jobs.front());
       lane->jobs.pop_front();
+      lane->idle_due = true;
     }
     Message rep;
     rep.env.op = job.msg.env.op;

@@ -55,6 +55,11 @@ class Server {
   void set_observer(Observer o) { observer_ = std::move(o); }
 
   void AddLane(int lane, int threads);
+  // Runs fn on one of lane's threads once the lane has had no request for
+  // after_ms, then not again before another request has run (work that may
+  // wait for a quiet moment: meta removes unlinked inodes there). Set after
+  // AddLane, before Start().
+  void SetIdle(int lane, int after_ms, std::function<void()> fn);
   void Register(proto::Op op, int lane, Handler h);
   // Checked on every request before it is queued; none: everyone may.
   void SetAuthorizer(Authorizer a) { authorize_ = std::move(a); }
@@ -76,6 +81,9 @@ class Server {
     std::condition_variable cv;
     std::deque<Job> jobs;
     bool stop = false;
+    std::function<void()> idle;  // see SetIdle; fixed before Start()
+    std::chrono::milliseconds idle_after{0};
+    bool idle_due = false;  // a request ran since idle last ran
     std::vector<std::thread> workers;
   };
   struct Route {

@@ -13,6 +13,8 @@ namespace dos::meta {
 namespace {
 using proto::Op;
 
+// How long meta's lane must be without a request before unlinked inodes go.
+constexpr int kReapQuietMs = 20;
 }  // namespace
 
 Status MetaServiceImpl::Statfs(proto::StatfsRep* out) {
@@ -228,13 +230,20 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
     locks->Release(q.ino, q.client, q.owner, q.is_flock);
     return Status::Ok();
   });
-  // Heartbeats are meta's clock: they also drive re-replication and remove
-  // the unlinked inodes short of a batch. The reply carries the settings, so
-  // every node has them within one heartbeat.
-  On<HeartbeatReq, HeartbeatRep>(server, lane, Op::kHeartbeat, [this](auto& q, auto* r) {
-    Status s = members_.Heartbeat(q);
+  // Unlinked inodes go when the lane is quiet: a burst of unlinks does not
+  // pay for their removal, which waits for the burst's end.
+  server->SetIdle(lane, kReapQuietMs, [this] {
     if (Status reaped = ns_.ReapOrphans(); !reaped.ok())
       fprintf(stderr, "meta: removing unlinked inodes: %s\n", reaped.ToString().c_str());
+  });
+  // Heartbeats are meta's clock: they also drive re-replication and remove
+  // unlinked inodes that waited too long for a quiet lane. The reply carries
+  // the settings, so every node has them within one heartbeat.
+  On<HeartbeatReq, HeartbeatRep>(server, lane, Op::kHeartbeat, [this](auto& q, auto* r) {
+    Status s = members_.Heartbeat(q);
+    if (ns_.ReapOverdue())
+      if (Status reaped = ns_.ReapOrphans(); !reaped.ok())
+        fprintf(stderr, "meta: removing unlinked inodes: %s\n", reaped.ToString().c_str());
     repair_.Tick(Membership::WallMs());
     FillHeartbeatRep(r);
     return s;

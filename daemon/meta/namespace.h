@@ -13,8 +13,8 @@
 //
 // An inode that loses its last name while nobody has it open is removed the
 // same way, later: the unlink (or rename over it) only leaves it with nlink
-// 0, and ReapOrphans removes such inodes in batches of reap_batch, in one
-// transaction each. An unlink then writes the pages of its name and of the
+// 0, and ReapOrphans removes such inodes in one transaction when meta is
+// quiet (or when reap_batch wait, or they waited kReapOverdue). An unlink then writes the pages of its name and of the
 // two inodes (about 5), not also those of the chunk and replica rows and
 // their indexes (about 6 more); a batch touches most of those pages once for
 // many inodes. A crash before the reap leaves orphans, which PurgeOrphans
@@ -23,6 +23,7 @@
 // Not thread-safe: meta runs every operation on one thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -98,12 +99,18 @@ class Namespace {
   // Removes every inode with nlink 0 (none can be open after a restart).
   Status PurgeOrphans();
   // Removes, in one transaction, the inodes that lost their last name and
-  // are still orphans nobody has open (see the head of this file). Runs by
-  // itself once reap_batch of them wait; meta's heartbeats call it for the rest.
+  // are still orphans nobody has open (see the head of this file). Meta
+  // calls it when its lane has been quiet for a moment, and on a heartbeat
+  // when the first of them has waited longer than kReapOverdue; it runs by
+  // itself once reap_batch wait (a bound for a meta that is never quiet).
   Status ReapOrphans();
   size_t orphans_to_reap() const { return to_reap_.size(); }
+  bool ReapOverdue() const {
+    return !to_reap_.empty() && std::chrono::steady_clock::now() - reap_since_ > kReapOverdue;
+  }
   void set_reap_batch(size_t n) { reap_batch_ = n == 0 ? 1 : n; }
-  static constexpr size_t kDefaultReapBatch = 128;
+  static constexpr size_t kDefaultReapBatch = 4096;
+  static constexpr std::chrono::seconds kReapOverdue{5};
   // Inodes in the database: counted at the first call, then kept up to date
   // by every committed transaction (statfs asks it; a count per call would
   // read the whole table).
@@ -155,6 +162,7 @@ class Namespace {
   uint64_t created_ = 0;           // inodes the transaction inserted
   std::vector<uint64_t> unlinked_;  // inodes the transaction left as closed orphans
   std::vector<uint64_t> to_reap_;   // committed unlinked_, for ReapOrphans
+  std::chrono::steady_clock::time_point reap_since_;  // when to_reap_ last became non-empty
   size_t reap_batch_ = kDefaultReapBatch;
   std::optional<uint64_t> inodes_;  // InodeCount's, once counted
 };

@@ -27,6 +27,7 @@ Status Namespace::InTxn(const std::function<Status()>& fn) {
     for (const DeadChunk& d : dead_) nodes_->Delete(d.id, d.nodes);
     if (on_delete_)
       for (uint64_t ino : deleted_) on_delete_(ino);
+    if (to_reap_.empty() && !unlinked_.empty()) reap_since_ = std::chrono::steady_clock::now();
     to_reap_.insert(to_reap_.end(), unlinked_.begin(), unlinked_.end());
   }
   dead_.clear();

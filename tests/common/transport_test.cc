@@ -164,6 +164,51 @@ TEST_F(TransportTest, RawGarbageFramesLeaveServerUp) {
   EXPECT_TRUE(client_->Call(Op::kPing, req, &rep).ok());
 }
 
+// A lane's idle work runs on the lane's thread once it has been quiet,
+// then not again until another request has run; never beside a request.
+TEST(TransportIdle, RunsOncePerQuietStretchOnTheLane) {
+  zmq::context_t ctx;
+  Server server(&ctx);
+  server.AddLane(0, 1);
+  std::atomic<int> idles{0}, busy{0}, overlaps{0};
+  std::thread::id lane_thread, idle_thread;
+  server.Register(Op::kGetattr, 0,
+                  Typed<proto::InoReq, proto::AttrRep>(
+                      [&](const proto::InoReq& req, proto::AttrRep* rep, Message&, Message*) {
+                        if (busy++) overlaps++;
+                        lane_thread = std::this_thread::get_id();
+                        rep->attr.ino = req.ino;
+                        busy--;
+                        return Status::Ok();
+                      }));
+  server.SetIdle(0, 30, [&] {
+    if (busy++) overlaps++;
+    idle_thread = std::this_thread::get_id();
+    idles++;
+    busy--;
+  });
+  ASSERT_TRUE(server.Bind("tcp://127.0.0.1:*").ok());
+  server.Start();
+  Client client(&ctx, server.endpoint());
+  auto wait_for = [&](int n) {
+    for (int i = 0; i < 1000 && idles.load() < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return idles.load();
+  };
+  // Nothing ran yet: a lane never asked is not "quiet after a request".
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(idles.load(), 0);
+  proto::AttrRep rep;
+  ASSERT_TRUE(client.Call(Op::kGetattr, proto::InoReq{1}, &rep).ok());
+  ASSERT_EQ(wait_for(1), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(idles.load(), 1);  // once per quiet stretch
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.Call(Op::kGetattr, proto::InoReq{2}, &rep).ok());
+  EXPECT_EQ(wait_for(2), 2);
+  EXPECT_EQ(idle_thread, lane_thread);
+  EXPECT_EQ(overlaps.load(), 0);
+}
+
 TEST(TransportNoServer, DeadPeerTimesOut) {
   zmq::context_t ctx;
   Client c(&ctx, "tcp://127.0.0.1:1");

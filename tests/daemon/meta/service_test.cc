@@ -1,7 +1,11 @@
 // MetaService over the wire: a real Server and Client on 127.0.0.1.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "common/net/client.h"
 #include "daemon/meta/meta_service.h"
@@ -77,6 +81,27 @@ TEST_F(ServiceTest, NamespaceOverTheWire) {
   ASSERT_TRUE(Call(Op::kStatfs, proto::Empty{}, &st).ok());
   EXPECT_EQ(st.files, 1u);
   EXPECT_TRUE(Call(Op::kPing, proto::Empty{}, &empty).ok());
+}
+
+// An unlinked closed file's inode goes once meta's lane is quiet (no
+// heartbeat here, far fewer than a batch): statfs stops counting it.
+TEST_F(ServiceTest, UnlinkedInodeGoesWhenMetaIsQuiet) {
+  proto::StatfsRep st;
+  ASSERT_TRUE(Call(Op::kStatfs, proto::Empty{}, &st).ok());
+  const uint64_t before = st.files;
+  proto::EntryRep e;
+  ASSERT_TRUE(Call(Op::kMknod, proto::MknodReq{1, "f", S_IFREG | 0644, 0, 0, 0}, &e).ok());
+  proto::RemoveRep removed;
+  ASSERT_TRUE(Call(Op::kUnlink, proto::RemoveReq{1, "f"}, &removed).ok());
+  EXPECT_EQ(removed.ino, e.attr.ino);
+  proto::AttrRep a;
+  EXPECT_EQ(Call(Op::kGetattr, proto::InoReq{e.attr.ino}, &a).err(), ENOENT);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Call(Op::kStatfs, proto::Empty{}, &st).ok());
+    if (st.files == before) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(st.files, before);
 }
 
 TEST_F(ServiceTest, RenameRepliesWithBothParents) {
