@@ -126,7 +126,14 @@ Status CreateChunk(const std::string& data_path, const std::string& crc_path, ui
   if (spares) {
     int err = spares->Take(data_path);
     if (err == ENOENT && make_dir()) err = spares->Take(data_path);  // subfolder made on first use
-    if (err == 0) f->data = Fd(open(data_path.c_str(), O_RDWR | O_CLOEXEC));
+    if (err == 0) {
+      f->data = Fd(open(data_path.c_str(), O_RDWR | O_CLOEXEC));
+      if (!f->data.valid()) {  // no empty file left where the chunk would be
+        const int open_err = errno;
+        (void)unlink(data_path.c_str());
+        return PosixError("open " + data_path, open_err);
+      }
+    }
   }
   const int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
   if (!f->data.valid()) f->data = Fd(open(data_path.c_str(), flags, 0644));
