@@ -33,6 +33,11 @@ Status Membership::Heartbeat(const proto::HeartbeatReq& req) {
   if (a != admin_.end() && a->second.state == "REMOVED")
     return Status::Err(EPERM, "node " + req.name +
                                   " was removed; join again with a token from `dosctl node add`");
+  auto& inc = incarnations_[req.name];
+  if (inc.second == 0 || inc.first != req.pid) {
+    inc.first = req.pid;
+    inc.second++;
+  }
   proto::NodeInfo& n = nodes_[req.name];
   n.load_milli = req.load_milli;
   n.rtt_us = req.rtt_us;

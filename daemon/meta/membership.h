@@ -51,6 +51,12 @@ class Membership {
   bool IsDead(const std::string& name) const;
   // Meta has run for longer than the timeout: UP and DOWN are trustworthy.
   bool Settled() const { return clock_() - started_ms_ > timeout_ms_; }
+  // Counts the processes a node has been seen as (a heartbeat with another
+  // pid than the last one: it restarted); 0 for a node not heard from.
+  uint64_t Incarnation(const std::string& name) const {
+    auto it = incarnations_.find(name);
+    return it == incarnations_.end() ? 0 : it->second.second;
+  }
   // The endpoint of node name, or "" if unknown.
   std::string AddrOf(const std::string& name) const;
   // UP nodes with their free bytes and replica counts, for Place().
@@ -93,6 +99,7 @@ class Membership {
   Clock clock_;
   int64_t started_ms_;
   std::map<std::string, proto::NodeInfo> nodes_;  // state filled in by Nodes()
+  std::map<std::string, std::pair<uint32_t, uint64_t>> incarnations_;  // name -> (pid, count)
   std::map<std::string, Admin> admin_;
 };
 

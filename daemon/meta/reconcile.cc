@@ -99,15 +99,34 @@ void Repairer::Inventories(int64_t now_ms) {
     }
     it = inventories_.erase(it);
   }
+  for (auto it = recheck_ms_.begin(); it != recheck_ms_.end();) {
+    if (it->second > now_ms) {
+      ++it;
+      continue;
+    }
+    inventoried_.erase(it->first);  // the second look, below
+    it = recheck_ms_.erase(it);
+  }
   for (const proto::NodeInfo& n : members_->Nodes()) {
     if (!members_->IsUp(n.name)) {
-      inventoried_.erase(n.name);
+      if (inventoried_.erase(n.name)) returned_.insert(n.name);
+      recheck_ms_.erase(n.name);
       continue;
+    }
+    const uint64_t inc = members_->Incarnation(n.name);
+    uint64_t& seen = incarnation_[n.name];
+    if (seen != inc) {
+      if (seen != 0) {  // restarted since meta last looked
+        inventoried_.erase(n.name);
+        returned_.insert(n.name);
+      }
+      seen = inc;
     }
     if (inventoried_.count(n.name) || inventories_.count(n.name)) continue;
     net::Client* cl = ClientFor(n.name);
     if (!cl) continue;
     inventoried_.insert(n.name);
+    if (returned_.erase(n.name)) recheck_ms_[n.name] = now_ms + kRecheckMs;
     inventories_[n.name] = std::async(std::launch::async, [cl] { return FetchInventory(cl); });
   }
 }

@@ -113,6 +113,11 @@ class Repairer {
   // so the rest still serve reads (also the copies' own reads).
   static constexpr size_t kMaxPerTarget = 4;
   static constexpr int kInventoryMs = 300000;  // re-inventory of every UP node
+  // A node that came back (DOWN, then UP; or restarted, seen by its pid) is
+  // inventoried at once and again this long after: requests its peers
+  // queued while it was away (ZeroMQ delivers them once it reconnects) may
+  // make copies after the first look.
+  static constexpr int kRecheckMs = 15000;
   static constexpr int kTickMs = 1000;   // scan period while a node is dead or copies are due
   static constexpr int kIdleScanMs = 30000;  // scan period otherwise
   static constexpr int kCopyTimeoutMs = 20000;
@@ -193,6 +198,9 @@ class Repairer {
   std::vector<Deleting> deleting_;
   std::map<std::string, std::future<Result<std::vector<HeldCopy>>>> inventories_;
   std::set<std::string> inventoried_;  // UP nodes inventoried since they came UP
+  std::map<std::string, uint64_t> incarnation_;  // node -> Membership::Incarnation last seen
+  std::set<std::string> returned_;     // came back; the next inventory schedules a recheck
+  std::map<std::string, int64_t> recheck_ms_;  // node -> when to inventory it again
   int64_t last_inventory_ms_ = 0;
   uint64_t copies_done_ = 0, copies_failed_ = 0, copies_dropped_ = 0;
   std::map<std::string, std::unique_ptr<net::Client>> clients_;  // by endpoint; meta thread

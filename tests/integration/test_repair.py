@@ -5,6 +5,7 @@ admin can see it (`dosctl fs health/scrub/fsck`)."""
 import hashlib
 import os
 import signal
+import time
 
 from dosit import (CHUNK, MiB, chunk_bytes, flip_chunk_byte, pid_alive, poll, rand_bytes,
                    read_file, write_file)
@@ -101,6 +102,30 @@ def test_fsck_finds_and_removes_a_stray_chunk_file(wd, cluster3):
     rc, rep = fsck(c, "--repair")
     assert rc != 0 and rep["repaired"], rep
     assert poll(lambda: not stray.exists(), 15, 0.2)
+    rc, rep = fsck(c)
+    assert rc == 0, rep
+
+
+def test_stray_copy_made_after_a_nodes_return_is_collected(wd, cluster3):
+    """A copy that lands on a node after meta's first look at it since it
+    came back (a request its peers queued while it was away, delivered on
+    reconnect) is removed by the second look kRecheckMs later, not 5 min on."""
+    c = cluster3
+    write_file(wd / "x", rand_bytes(MiB, 55))
+    ch = c.fs_stat(wd / "x")["chunks"][0]
+    node = next(n for n in ch["replicas"] if n != "node1")   # node1 runs meta
+    pid = c.node_pids()[node]
+    os.kill(pid, signal.SIGKILL)
+    assert poll(lambda: not pid_alive(pid), 5)
+    assert poll(lambda: states(c)[node] == "DOWN", DOWN_WAIT, 0.5), states(c)
+    c.up()
+    assert poll(lambda: states(c)[node] == "UP", DOWN_WAIT, 0.5), states(c)
+    time.sleep(5)   # meta's first inventory of the node (within a tick or two)
+    src = data_file(c, node, chunk_id(ch))
+    stray_id = 0xbeef0000 + (chunk_id(ch) & 0xff)   # same subfolder as src
+    stray = src.parent / f"{stray_id:016x}.chunk"
+    stray.write_bytes(src.read_bytes())
+    assert poll(lambda: not stray.exists(), 60, 1), "stray copy not collected"
     rc, rep = fsck(c)
     assert rc == 0, rep
 
