@@ -14,7 +14,8 @@
 // An inode that loses its last name while nobody has it open is removed the
 // same way, later: the unlink (or rename over it) only leaves it with nlink
 // 0, and ReapOrphans removes such inodes in one transaction when meta is
-// quiet (or when reap_batch wait, or they waited kReapOverdue). An unlink then writes the pages of its name and of the
+// quiet (or when reap_batch wait, or they waited kReapOverdue). An unlink
+// then writes the pages of its name and of the
 // two inodes (about 5), not also those of the chunk and replica rows and
 // their indexes (about 6 more); a batch touches most of those pages once for
 // many inodes. A crash before the reap leaves orphans, which PurgeOrphans
