@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <utility>
 
 namespace dos::fs {
@@ -148,7 +149,7 @@ void FileState::OverlayLocked(proto::Attr* attr) const {
   if (v & proto::kSetAtime) attr->atime_ns = kept_.atime_ns;
   if (v & proto::kSetMtime) attr->mtime_ns = kept_.mtime_ns;
   if (v != 0) attr->ctime_ns = std::max(attr->ctime_ns, kept_.ctime_ns);
-  for (const auto& [t, r] : in_flight_) attr->size = std::max(attr->size, r.second);
+  if (!in_flight_ends_.empty()) attr->size = std::max(attr->size, in_flight_ends_.rbegin()->second);
   if (!in_flight_.empty()) {  // write(2) returned: its times show at once
     attr->mtime_ns = std::max(attr->mtime_ns, issued_ns_);
     attr->ctime_ns = std::max(attr->ctime_ns, issued_ns_);
@@ -174,13 +175,12 @@ Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len, const uint64_
     if (in_flight_.empty()) return true;
     if (in_flight_.size() >= kMaxWritesInFlight) return false;
     if (in_flight_bytes_ + len > kMaxBytesInFlight) return false;
-    for (const auto& [t, r] : in_flight_)
-      if (r.first < end && off < r.second) return false;
-    return true;
+    return !OverlapsInFlightLocked(off, end);
   });
   if (errors_ != *seen) return last_error_;
   uint64_t ticket = next_ticket_++;
   in_flight_[ticket] = {off, end};
+  if (end > off) in_flight_ends_[off] = end;
   in_flight_bytes_ += len;
   WroteAfterKeptLocked();
   issued_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -189,12 +189,21 @@ Result<uint64_t> FileState::BeginWrite(uint64_t off, uint64_t len, const uint64_
   return ticket;
 }
 
+bool FileState::OverlapsInFlightLocked(uint64_t off, uint64_t end) const {
+  if (end <= off) return false;
+  // The writes in flight are disjoint (each waited for the ones it
+  // overlapped), so only the last one starting before end can reach past off.
+  auto after = in_flight_ends_.lower_bound(end);
+  return after != in_flight_ends_.begin() && std::prev(after)->second > off;
+}
+
 void FileState::EndWrite(uint64_t ticket, const Status& s) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = in_flight_.find(ticket);
     if (it != in_flight_.end()) {
       in_flight_bytes_ -= it->second.second - it->second.first;
+      if (it->second.second > it->second.first) in_flight_ends_.erase(it->second.first);
       in_flight_.erase(it);
     }
     if (!s.ok()) {

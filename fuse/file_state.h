@@ -103,8 +103,12 @@ class FileState {
   // may always go); it returns the error of a background write past *seen
   // (the cursor stays: a write the kernel splits turns an error of its
   // second part into a short count, which the caller just writes again), or
-  // a ticket for EndWrite.
-  static constexpr size_t kMaxWritesInFlight = 64;
+  // a ticket for EndWrite. The count allows a window of small writes as
+  // deep as the byte limit: 4 KiB writes at random offsets spread over
+  // every 4 MiB chunk of a file, and only the writes of one chunk go
+  // together in a batch (with 64 in flight over 64 chunks a batch held one
+  // or two writes, and writers waited here for room).
+  static constexpr size_t kMaxWritesInFlight = 4096;
   static constexpr uint64_t kMaxBytesInFlight = 16 << 20;
   Result<uint64_t> BeginWrite(uint64_t off, uint64_t len, const uint64_t* seen);
   void EndWrite(uint64_t ticket, const Status& s);
@@ -166,6 +170,9 @@ class FileState {
   bool posix_locked_ = false;
   std::condition_variable writes_cv_;  // signalled by EndWrite
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> in_flight_;  // ticket -> [off, end)
+  std::map<uint64_t, uint64_t> in_flight_ends_;  // off -> end, of each nonempty one (disjoint)
+  // With mu_ held: [off, end) overlaps a write in flight.
+  bool OverlapsInFlightLocked(uint64_t off, uint64_t end) const;
   uint64_t in_flight_bytes_ = 0;
   int64_t issued_ns_ = 0;  // wall clock of the last BeginWrite
   std::deque<QueuedWrite> queued_;  // registered, not yet taken by a sender

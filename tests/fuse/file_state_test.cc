@@ -4,6 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <random>
+#include <thread>
+#include <vector>
+
 namespace dos::fs {
 namespace {
 
@@ -202,6 +209,78 @@ void WriteAndClose(FileTable& t, uint64_t ino) {
   c.id = 1000 + ino;
   st->Wrote(c, 10, kSec);
   t.Release(ino);
+}
+
+// BeginWrite in another thread; the future is ready once it returned.
+std::future<Result<uint64_t>> BeginAsync(FileState& st, uint64_t off, uint64_t len,
+                                         const uint64_t* seen) {
+  return std::async(std::launch::async, [&st, off, len, seen] { return st.BeginWrite(off, len, seen); });
+}
+
+TEST(FileStateWindow, AWriteOverlappingOneInFlightWaitsForIt) {
+  Written w;
+  uint64_t seen = w.st.ErrorCount();
+  Result<uint64_t> a = w.st.BeginWrite(8192, 4096, &seen);
+  ASSERT_TRUE(a.ok());
+  // Touching both ends of [8192, 12288) goes at once; one byte inside waits.
+  for (uint64_t off : {4096u, 12288u}) {
+    auto f = BeginAsync(w.st, off, 4096, &seen);
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready) << off;
+    w.st.EndWrite(*f.get(), Status::Ok());
+  }
+  w.st.EndWrite(*a, Status::Ok());
+  for (auto [off, len] : {std::pair<uint64_t, uint64_t>{12287, 1}, {0, 8193}, {9000, 100}, {0, 1 << 20}}) {
+    a = w.st.BeginWrite(8192, 4096, &seen);
+    ASSERT_TRUE(a.ok());
+    auto f = BeginAsync(w.st, off, len, &seen);
+    EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout) << off;
+    Result<uint64_t> other = w.st.BeginWrite(2 << 20, 10, &seen);  // elsewhere: no wait
+    ASSERT_TRUE(other.ok());
+    w.st.EndWrite(*other, Status::Ok());
+    w.st.EndWrite(*a, Status::Ok());
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready) << off;
+    Result<uint64_t> b = f.get();
+    ASSERT_TRUE(b.ok());
+    w.st.EndWrite(*b, Status::Ok());
+  }
+}
+
+TEST(FileStateWindow, ThousandsOfSmallDisjointWritesAreInFlightAtOnce) {
+  Written w;
+  uint64_t seen = w.st.ErrorCount();
+  // 4 KiB blocks of 16 MiB in random order, as fio's randwrite: all of
+  // them fit in the window (kMaxWritesInFlight, kMaxBytesInFlight).
+  std::vector<uint64_t> blocks(FileState::kMaxBytesInFlight / 4096);
+  for (size_t i = 0; i < blocks.size(); ++i) blocks[i] = i * 4096;
+  std::shuffle(blocks.begin(), blocks.end(), std::mt19937(7));
+  ASSERT_LE(blocks.size(), FileState::kMaxWritesInFlight);
+  auto all = std::async(std::launch::async, [&] {
+    std::vector<uint64_t> tickets;
+    for (uint64_t off : blocks) {
+      Result<uint64_t> t = w.st.BeginWrite(off, 4096, &seen);
+      if (!t.ok()) break;
+      tickets.push_back(*t);
+    }
+    return tickets;
+  });
+  ASSERT_EQ(all.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  std::vector<uint64_t> tickets = all.get();
+  ASSERT_EQ(tickets.size(), blocks.size());
+  // The size seen is the end of the furthest write in flight.
+  proto::Attr a = MetaAttr();
+  w.st.Merge(&a);
+  EXPECT_EQ(a.size, FileState::kMaxBytesInFlight);
+  // The window is full: one more byte waits until a write ends.
+  auto more = BeginAsync(w.st, FileState::kMaxBytesInFlight, 1, &seen);
+  EXPECT_EQ(more.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  w.st.EndWrite(tickets.back(), Status::Ok());
+  ASSERT_EQ(more.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Result<uint64_t> m = more.get();
+  ASSERT_TRUE(m.ok());
+  w.st.EndWrite(*m, Status::Ok());
+  for (size_t i = 0; i + 1 < tickets.size(); ++i) w.st.EndWrite(tickets[i], Status::Ok());
+  auto done = std::async(std::launch::async, [&] { w.st.WaitWrites(); });
+  EXPECT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
 }
 
 TEST(FileTable, TheOldestUnsyncedFileIsForgottenFirst) {
