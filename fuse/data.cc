@@ -302,29 +302,57 @@ Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data,
   return DataError(RunAll(tasks));
 }
 
-Status ReadData(Fs& fs, FileState& st, uint64_t off, size_t size, std::string* out) {
+namespace {
+
+// Reads [off, off+size) of st (within its known size) into dst, zeroed
+// beforehand: the pieces of every chunk in parallel; holes stay zero.
+Status ReadRange(Fs& fs, FileState& st, uint64_t off, size_t size, char* dst) {
+  std::vector<Piece> pieces = Split(off, size, st.chunk_size());
+  Status s = LoadLayout(fs, st, pieces.front().index, pieces.back().index);
+  if (!s.ok()) return DataError(s);
+  std::vector<std::function<Status()>> tasks;
+  for (const Piece& p : pieces) {
+    tasks.push_back([&fs, &st, p, dst] {
+      auto c = st.CachedChunk(p.index);
+      if (!c) return Status::Ok();  // a hole
+      Status rs = ReadPiece(fs, *c, p, dst + p.pos);
+      if (rs.ok()) return rs;
+      // The cached layout may be stale (replicas moved): ask meta once more.
+      return ReadFresh(fs, st, p, dst + p.pos);
+    });
+  }
+  return DataError(RunAll(tasks));
+}
+
+}  // namespace
+
+Status ReadData(Fs& fs, FileState& st, uint64_t off, size_t size, std::string* out,
+                bool cached) {
   out->clear();
+  const uint64_t gen = st.DataGen();  // before the bytes are read (see ReadCache)
   uint64_t known = st.KnownSize();
   if (off >= known) return Status::Ok();
   size = static_cast<size_t>(std::min<uint64_t>(size, known - off));
   out->assign(size, '\0');
   if (size == 0) return Status::Ok();
-  uint64_t cs = st.chunk_size();
-  std::vector<Piece> pieces = Split(off, size, cs);
-  Status s = LoadLayout(fs, st, pieces.front().index, pieces.back().index);
-  if (!s.ok()) return DataError(s);
-  std::vector<std::function<Status()>> tasks;
-  for (const Piece& p : pieces) {
-    tasks.push_back([&fs, &st, p, out] {
-      auto c = st.CachedChunk(p.index);
-      if (!c) return Status::Ok();  // a hole
-      Status rs = ReadPiece(fs, *c, p, out->data() + p.pos);
-      if (rs.ok()) return rs;
-      // The cached layout may be stale (replicas moved): ask meta once more.
-      return ReadFresh(fs, st, p, out->data() + p.pos);
-    });
-  }
-  return DataError(RunAll(tasks));
+  constexpr uint64_t kBlock = proto::kBlockSize;
+  // A file larger than the cache would evict blocks before they are used
+  // again, and a 64 KiB fetch costs more than a 4 KiB one (random 4 KiB
+  // reads of a file 8 times the cache: 20-25% fewer per second with the
+  // fetches; twice the cache, 10 s: no gain yet).
+  if (!cached || size >= kBlock || known > fs.read_cache.capacity())
+    return ReadRange(fs, st, off, size, out->data());
+  if (fs.read_cache.Get(st.ino(), gen, off, size, out->data())) return Status::Ok();
+  // A small read: the whole blocks it touches, which the node reads and
+  // checks anyway, kept for the next small reads.
+  const uint64_t from = off - off % kBlock;
+  const uint64_t to = std::min((off + size + kBlock - 1) / kBlock * kBlock, known);
+  std::string blocks(to - from, '\0');
+  if (Status s = ReadRange(fs, st, from, to - from, blocks.data()); !s.ok()) return s;
+  std::memcpy(out->data(), blocks.data() + (off - from), size);
+  for (uint64_t b = from; b < to; b += kBlock)
+    fs.read_cache.Put(st.ino(), gen, b, blocks.substr(b - from, std::min(kBlock, to - b)));
+  return Status::Ok();
 }
 
 Status SyncDirty(Fs& fs, FileState& st) {

@@ -22,8 +22,10 @@ Status WriteData(Fs& fs, FileState& st, uint64_t off, std::string_view data,
                  const std::shared_ptr<const std::string>& owner = nullptr);
 
 // Reads up to size bytes at off, clipped to the size known (no read past
-// EOF). Holes and short chunks read as zeros. *out gets the bytes.
-Status ReadData(Fs& fs, FileState& st, uint64_t off, size_t size, std::string* out);
+// EOF). Holes and short chunks read as zeros. *out gets the bytes. With
+// cached, a read smaller than a block goes through fs.read_cache.
+Status ReadData(Fs& fs, FileState& st, uint64_t off, size_t size, std::string* out,
+                bool cached = false);
 
 // kChunkSync to every replica of every chunk written since the last sync.
 Status SyncDirty(Fs& fs, FileState& st);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,27 @@
 
 namespace dos::fs {
 
+namespace {
+
+// Data generations (FileState::DataGen) are unique in the process.
+std::atomic<uint64_t> data_gens{0};
+
+uint64_t NewDataGen() { return ++data_gens; }
+
+}  // namespace
+
+FileState::FileState(uint64_t ino) : ino_(ino), data_gen_(NewDataGen()) {}
+
+uint64_t FileState::DataGen() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return data_gen_;
+}
+
+void FileState::DataChanged() {
+  std::lock_guard<std::mutex> lock(mu_);
+  data_gen_ = NewDataGen();
+}
+
 void FileState::Opened(const proto::Attr& attr, uint64_t chunk_size, bool setattr_checked) {
   std::lock_guard<std::mutex> lock(mu_);
   if (chunk_size > 0) chunk_size_ = chunk_size;
@@ -18,6 +40,7 @@ void FileState::Opened(const proto::Attr& attr, uint64_t chunk_size, bool setatt
   attr_ = attr;
   setattr_checked_ = setattr_checked;
   layout_.clear();
+  data_gen_ = NewDataGen();
 }
 
 uint64_t FileState::chunk_size() const {
@@ -125,12 +148,17 @@ void FileState::Truncated(uint64_t size) {
   pending_end_ = size;
   meta_size_ = size;
   layout_.clear();
+  data_gen_ = NewDataGen();
 }
 
 void FileState::Merge(proto::Attr* attr) {
   std::lock_guard<std::mutex> lock(mu_);
   meta_size_ = attr->size;
-  if (attr->ino == ino_ && attr->ctime_ns >= attr_.ctime_ns) attr_ = *attr;
+  if (attr->ino == ino_ && attr->ctime_ns >= attr_.ctime_ns) {
+    if (attr_.ino != 0 && (attr->size != attr_.size || attr->mtime_ns != attr_.mtime_ns))
+      data_gen_ = NewDataGen();  // changed by another client (or a commit not seen here)
+    attr_ = *attr;
+  }
   OverlayLocked(attr);
 }
 
@@ -210,6 +238,7 @@ void FileState::EndWrite(uint64_t ticket, const Status& s) {
       ++errors_;
       last_error_ = s;
     }
+    data_gen_ = NewDataGen();
   }
   writes_cv_.notify_all();
 }

@@ -40,7 +40,7 @@ struct PendingWrite {
 
 class FileState {
  public:
-  explicit FileState(uint64_t ino) : ino_(ino) {}
+  explicit FileState(uint64_t ino);
   uint64_t ino() const { return ino_; }
 
   // Called at every open: sets the chunk size and attributes meta gave
@@ -84,6 +84,14 @@ class FileState {
   void Merge(proto::Attr* attr);
   // Size for clipping reads: meta's last known size, or the end of the writes.
   uint64_t KnownSize() const;
+
+  // Generation of the file's bytes as this process sees them (see
+  // ReadCache): a new value, unique in the process, at every open, at the
+  // end of every write (EndWrite, or DataChanged after a write sent
+  // straight), at every truncate, and when Merge is given meta attributes
+  // with another size or mtime than the last ones it had.
+  uint64_t DataGen() const;
+  void DataChanged();
 
   // Errors of background writes are counted here; every open file
   // description keeps the count it was last told of (its error cursor,
@@ -160,6 +168,7 @@ class FileState {
   uint64_t write_gen_ = 0;      // bumped by every write
   uint64_t committed_gen_ = 0;  // write_gen_ last committed
   proto::Attr attr_{};          // meta's newest attributes (ino 0: none yet)
+  uint64_t data_gen_;           // see DataGen
   bool setattr_checked_ = true;  // until an open says otherwise
   proto::SetattrReq kept_;      // kept setattrs (valid 0: none); *_NOW resolved
   uint64_t kept_gen_ = 0;       // KeepSetattr calls so far

@@ -16,6 +16,7 @@
 #include "fuse/fresh_attr_cache.h"
 #include "fuse/dir_listing.h"
 #include "fuse/file_state.h"
+#include "fuse/read_cache.h"
 #include "fuse/release_queue.h"
 #include "fuse/work_pool.h"
 #include "fuse/xattr_absence.h"
@@ -35,6 +36,7 @@ struct Fs {
   // Batches meta's releases of handles; made with cluster, stopped before it.
   std::optional<ReleaseQueue> releases;
   FileTable files;
+  ReadCache read_cache;  // capacity from -o read_cache=MiB
   XattrAbsence xattr_absence;
   FreshAttrCache fresh_attrs;
   DirListings listings;

@@ -10,8 +10,10 @@
 #include <fuse_lowlevel.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -30,6 +32,7 @@ struct Args {
   bool fake = false;  // mount(8)'s -f: do everything but mount
   std::string conf;
   std::string key;                 // -o key=FILE: this client's secret key
+  std::string read_cache;          // -o read_cache=MiB
   std::vector<std::string> opts;   // -o options for libfuse, conf= and key= taken out
   std::vector<std::string> flags;  // -f -d -s -V ... for fuse_parse_cmdline
   std::vector<std::string> positional;
@@ -45,6 +48,8 @@ void Usage(const char* prog) {
       "fsname=dos,subtype=dos. Runs in the background unless -f.\n\n"
       "  --conf FILE, -o conf=FILE   client configuration (dos.conf)\n"
       "  -o key=FILE                 act with this secret key (default: security.key)\n"
+      "  -o read_cache=MiB           memory for 64 KiB blocks kept after small reads\n"
+      "                              of open files (default 256, 0: none)\n"
       "  -f                          stay in the foreground, log errors to stderr\n"
       "  -d                          debug: foreground, libfuse traces every request\n"
       "  -s                          single-threaded\n"
@@ -73,6 +78,8 @@ void AddOptions(Args* a, const std::string& list) {
       a->conf = o.substr(5);
     } else if (o.rfind("key=", 0) == 0) {
       a->key = o.substr(4);
+    } else if (o.rfind("read_cache=", 0) == 0) {
+      a->read_cache = o.substr(11);
     } else if (!(a->helper && MountOnlyOption(o))) {
       a->opts.push_back(o);
     }
@@ -110,6 +117,14 @@ Status ParseArgs(int argc, char** argv, Args* a) {
     }
   }
   if (a->help) return Status::Ok();
+  if (!a->read_cache.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long mib = std::strtoull(a->read_cache.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || a->read_cache[0] == '-' || mib > (1ull << 20))
+      return Status::Err(EINVAL, "read_cache=" + a->read_cache +
+                                     ": expected MiB, a whole number from 0 to 1048576");
+  }
   size_t want = a->helper ? 2 : 1;
   if (a->positional.size() != want)
     return Status::Err(EINVAL,
@@ -156,8 +171,10 @@ Status ProbeMeta(const ClientConf& conf) {
   return s;
 }
 
-int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf& conf) {
+int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf& conf,
+               const Args& a) {
   Fs fs;
+  if (!a.read_cache.empty()) fs.read_cache.set_capacity(std::stoull(a.read_cache) << 20);
   fs.verbose = opts.foreground || opts.debug;
   fs.mountpoint = opts.mountpoint;
   fuse_session* se = fuse_session_new(args, &Ops(), sizeof(fuse_lowlevel_ops), &fs);
@@ -230,7 +247,7 @@ int Main(int argc, char** argv) {
   } else if (a.fake) {
     ret = 0;
   } else {
-    ret = RunSession(&args, opts, *conf);
+    ret = RunSession(&args, opts, *conf, a);
   }
   free(opts.mountpoint);
   fuse_opt_free_args(&args);

@@ -30,6 +30,7 @@ WriteMode WriteModeOf(int flags) {
 struct FileHandle {
   WriteMode mode;
   uint64_t errors_seen;  // its error cursor (see FileState::ErrorCount)
+  bool direct;           // O_DIRECT: reads always go to the nodes (no ReadCache)
 };
 
 FileHandle& HandleOf(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>(fi->fh); }
@@ -38,7 +39,8 @@ FileHandle& HandleOf(fuse_file_info* fi) { return *reinterpret_cast<FileHandle*>
 // in fi (a FileHandle, deleted by CloseHandle).
 Status Opened(Fs& fs, proto::OpenRep& rep, fuse_file_info* fi, proto::Attr* attr) {
   auto st = fs.files.Open(rep.attr.ino);
-  fi->fh = reinterpret_cast<uint64_t>(new FileHandle{WriteModeOf(fi->flags), st->ErrorCount()});
+  fi->fh = reinterpret_cast<uint64_t>(new FileHandle{WriteModeOf(fi->flags), st->ErrorCount(),
+                                                     (fi->flags & O_DIRECT) != 0});
   st->Opened(rep.attr, rep.chunk_size, rep.setattr_checked);
   for (const proto::ChunkInfo& c : rep.chunks) st->CacheChunk(c);
   st->Merge(&rep.attr);
@@ -62,6 +64,7 @@ Status CloseHandle(Fs& fs, fuse_ino_t ino, fuse_file_info* fi) {
   delete &HandleOf(fi);
   fi->fh = 0;
   fs.files.Release(ino);
+  if (!fs.files.Get(ino)) fs.read_cache.Forget(ino);  // the next open could not use them
   fs.releases->Add(ino);
   return Status::Ok();
 }
@@ -166,13 +169,13 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   ReplyOpen(req, fs, ino, fi);
 }
 
-void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
   Fs& fs = Get(req);
   std::string data;
   Status s = Guard([&] {
     FileState& st = OpenState(fs, ino);
     st.WaitWrites();  // read what was written (an error is for flush and fsync)
-    return ReadData(fs, st, off, size, &data);
+    return ReadData(fs, st, off, size, &data, !HandleOf(fi).direct);
   });
   if (!s.ok()) return ReplyStatus(req, "read", ino, s);
   fuse_reply_buf(req, data.data(), data.size());
@@ -190,6 +193,7 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t o
       return QueueWrite(fs, st, static_cast<uint64_t>(off), data, &h.errors_seen);
     if (Status w = st->WaitWritesError(&h.errors_seen, false); !w.ok()) return w;
     Status ws = WriteData(fs, *st, static_cast<uint64_t>(off), data);
+    st->DataChanged();  // (queued writes: EndWrite)
     if (ws.ok() && h.mode == kWriteSync) ws = SyncAndCommit(fs, *st, &h.errors_seen);
     return ws;
   });

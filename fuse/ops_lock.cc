@@ -51,6 +51,14 @@ Status SetLock(Fs& fs, fuse_req_t req, const proto::LockReq& r, bool sleep) {
   }
 }
 
+// A lock of ino was taken: blocks ReadCache kept may predate what the last
+// holder wrote, so they are not served any more.
+Status Locked(Fs& fs, uint64_t ino, const Status& s, uint32_t type) {
+  if (s.ok() && type != F_UNLCK)
+    if (auto st = fs.files.Get(ino)) st->DataChanged();
+  return s;
+}
+
 }  // namespace
 
 void Getlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock) {
@@ -76,7 +84,8 @@ void Setlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* loc
       if (auto st = fs.files.Get(ino)) st->MarkPosixLocked();
     }
     if (Status w = Settle(fs, ino); !w.ok()) return w;
-    return SetLock(fs, req, MakeLock(fs, req, ino, fi, lock), sleep != 0);
+    proto::LockReq r = MakeLock(fs, req, ino, fi, lock);
+    return Locked(fs, ino, SetLock(fs, req, r, sleep != 0), r.type);
   });
   ReplyStatus(req, "setlk", ino, s);
 }
@@ -106,7 +115,7 @@ void Flock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
     r.end = INT64_MAX;
     r.is_flock = true;
     if (Status w = Settle(fs, ino); !w.ok()) return w;
-    return SetLock(fs, req, r, (op & LOCK_NB) == 0);
+    return Locked(fs, ino, SetLock(fs, req, r, (op & LOCK_NB) == 0), r.type);
   });
   ReplyStatus(req, "flock", ino, s);
 }

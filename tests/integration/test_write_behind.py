@@ -1,5 +1,5 @@
 """Write-behind in dosfs: write(2) returns once the data is queued (at most
-64 writes in flight per file; small ones go out batched), so what these
+4096 writes or 16 MiB in flight per file; small ones go out batched), so what these
 tests check is that nothing is lost or reordered: overlapping writes land in order, a read or stat through
 the same file sees every write before it, close makes everything visible to
 another mount, fsync after a close and a reopen still succeeds, and the
