@@ -228,8 +228,22 @@ Result<Message> Client::Wait(Ticket& t) {
   if (!t.sent_.ok()) return t.sent_;
   auto p = std::static_pointer_cast<Pending>(t.pending_);
   std::unique_lock<std::mutex> lock(mu_);
+  bool looked = false;  // at the socket once the deadline had passed
   while (!p->done) {
     if (std::chrono::steady_clock::now() >= t.deadline_) {
+      // The reply may have come in time and still sit in the socket: no
+      // caller led since (this one waited on another client first, or
+      // worked). Take what is there before giving up.
+      if (!looked) {
+        looked = true;
+        lock.unlock();
+        {
+          std::lock_guard<std::mutex> sock(sock_mu_);
+          if (dealer_) DrainLocked();
+        }
+        lock.lock();
+        continue;
+      }
       pending_.erase(t.id_);
       return Status::Err(ETIMEDOUT, "no reply from " + endpoint_ + " in " +
                                         std::to_string(t.timeout_ms_) + " ms" +

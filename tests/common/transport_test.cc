@@ -119,6 +119,22 @@ TEST_F(TransportTest, TimeoutThenLateReplyIsDropped) {
   EXPECT_EQ(rep.attr.ino, 7u);
 }
 
+// A reply that came in time is taken even when the caller only waits for
+// it after its deadline (it waited on another client first, or worked):
+// nobody read the socket meanwhile.
+TEST_F(TransportTest, AReplyInTimeIsTakenByAWaitAfterTheDeadline) {
+  proto::AttrRep rep;
+  ASSERT_TRUE(client_->Call(Op::kPing, proto::InoReq{6}, &rep, 5000).ok());  // connected
+  Client::Ticket t = client_->Send(Op::kPing, proto::Encode(proto::InoReq{7}), {}, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // answered long ago
+  ASSERT_TRUE(client_->Wait(t, &rep).ok());
+  EXPECT_EQ(rep.attr.ino, 7u);
+  // Still a timeout when no reply came (the slow ping takes 300 ms).
+  t = client_->Send(Op::kPing, proto::Encode(proto::InoReq{99}), {}, 50);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(client_->Wait(t, &rep).err(), ETIMEDOUT);
+}
+
 // A request that waits in the queue past its deadline never runs: its caller
 // got ETIMEDOUT, and a late run would change what that caller was told.
 TEST_F(TransportTest, RequestExpiredInQueueIsNotRun) {
