@@ -205,11 +205,15 @@ void MetaServiceImpl::RegisterLayout(net::Server* server, int lane) {
                                  [layout](auto& q, auto* r) { return layout->ChunkList(q, r); });
   On<ChunkAllocReq, ChunkAllocRep>(server, lane, Op::kChunkAlloc,
                                    [layout](auto& q, auto* r) { return layout->ChunkAlloc(q, r); });
-  // A dropped replica leaves its chunk short: have re-replication look soon.
+  // A dropped replica leaves its chunk short: have re-replication look
+  // soon; and its node, if UP, may hold a copy no longer listed.
   On<ChunkFailedReq, ChunkAllocRep>(server, lane, Op::kChunkFailed,
                                     [this, layout](auto& q, auto* r) {
                                       Status s = layout->ChunkFailed(q, r);
-                                      if (s.ok()) repair_.Kick();
+                                      if (!s.ok()) return s;
+                                      repair_.Kick();
+                                      for (const std::string& node : q.nodes)
+                                        repair_.Recheck(node, Membership::WallMs());
                                       return s;
                                     });
   // The setattrs a commit carries are checked as kSetattr's are.

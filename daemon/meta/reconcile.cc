@@ -100,7 +100,7 @@ void Repairer::Inventories(int64_t now_ms) {
     it = inventories_.erase(it);
   }
   for (auto it = recheck_ms_.begin(); it != recheck_ms_.end();) {
-    if (it->second > now_ms) {
+    if (it->second > now_ms || inventories_.count(it->first)) {  // not due, or one is running
       ++it;
       continue;
     }
@@ -129,6 +129,10 @@ void Repairer::Inventories(int64_t now_ms) {
     if (returned_.erase(n.name)) recheck_ms_[n.name] = now_ms + kRecheckMs;
     inventories_[n.name] = std::async(std::launch::async, [cl] { return FetchInventory(cl); });
   }
+}
+
+void Repairer::Recheck(const std::string& node, int64_t now_ms) {
+  if (members_->IsUp(node)) recheck_ms_.emplace(node, now_ms + kRecheckMs);
 }
 
 // A held copy is deleted when meta does not list it on that node, or lists

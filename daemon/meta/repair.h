@@ -148,6 +148,14 @@ class Repairer {
   // Settings, applied at once.
   void set_default_repl(uint32_t repl) { default_repl_ = repl; }
   void set_bandwidth(uint64_t bytes_per_s) { bucket_.set_rate(bytes_per_s); }
+  // Meta thread: a client reported node as having missed a write of a chunk
+  // and meta dropped (or had dropped) that replica while node is UP: its
+  // copy, if the write or an older one landed after all, is no longer
+  // listed. node is inventoried again kRecheckMs after now_ms (once, however
+  // many drops come meanwhile), so the copy goes then, not at the next
+  // kInventoryMs pass. Unknown or DOWN nodes are left alone (a node that
+  // comes back is inventoried anyway).
+  void Recheck(const std::string& node, int64_t now_ms);
   // Scan at the next Tick (a node was drained or removed).
   void Kick() {
     dropped_ = true;
