@@ -86,8 +86,50 @@ zmq::message_t DataFrame(std::string_view piece, const std::shared_ptr<const std
       [](void*, void* hint) { delete static_cast<Hold*>(hint); }, new Hold(owner));
 }
 
-// One chain write of c. *missed gets the nodes that did not take it: the
-// head when it failed, and those the chain reported (see ChunkWriteRep).
+// A lone write (one extent) of at most this many bytes goes to every
+// replica at once instead of along the chain: it then waits for one hop,
+// not one per replica (the chain's head forwards only after it has the
+// whole request). Larger writes and batches of several keep the chain,
+// which sends the bytes out of this client once: when writes queue up, this
+// client's CPU is what limits them (4 KiB random writes, 10 s, both ways
+// by turns: 9,300-10,900/s to every replica, 11,900-14,600/s by the chain).
+constexpr size_t kFanOutMaxBytes = 128 * 1024;
+
+// The write of c sent to each replica at once, with no chain. *missed gets
+// the replicas that failed (see NodeFailure); an error that is not a node's
+// (ESTALE first: the layout is old) is returned, as is the last error when
+// every replica failed.
+Status WriteEachReplica(Fs& fs, const proto::ChunkInfo& c, const proto::ChunkWriteReq& req,
+                        std::string_view data, const std::shared_ptr<const std::string>& owner,
+                        std::vector<std::string>* missed) {
+  const std::string body = proto::Encode(req);
+  std::vector<net::Client::Ticket> tickets;
+  for (const proto::Replica& r : c.replicas)
+    tickets.push_back(fs.cluster->Node(r.addr).Send(proto::Op::kChunkWrite, body,
+                                                    DataFrame(data, owner),
+                                                    fs.cluster->chunk_timeout_ms()));
+  Status refused, failed;
+  size_t ok = 0;
+  for (size_t i = 0; i < c.replicas.size(); ++i) {
+    proto::ChunkWriteRep rep;
+    Status s = fs.cluster->Node(c.replicas[i].addr).Wait(tickets[i], &rep);
+    fs.cluster->NoteResult(c.replicas[i].addr, s);
+    if (s.ok()) {
+      ok++;
+    } else if (NodeFailure(s)) {
+      missed->push_back(c.replicas[i].node);
+      failed = s;
+    } else if (refused.ok() || s.err() == ESTALE) {
+      refused = s;
+    }
+  }
+  if (!refused.ok()) return refused;
+  return ok == 0 ? failed : Status::Ok();
+}
+
+// One write of c: to every replica at once when small, else along the
+// chain. *missed gets the nodes that did not take it: the head when it
+// failed, and those the chain reported (see ChunkWriteRep).
 Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, const std::vector<proto::Extent>& extents,
                   std::string_view data, const std::shared_ptr<const std::string>& owner,
                   std::vector<std::string>* missed) {
@@ -96,6 +138,8 @@ Status WriteChunk(Fs& fs, const proto::ChunkInfo& c, const std::vector<proto::Ex
   req.version = c.version;
   req.offset = extents.front().offset;
   if (extents.size() > 1) req.extents = extents;
+  if (c.replicas.size() > 1 && extents.size() == 1 && data.size() <= kFanOutMaxBytes)
+    return WriteEachReplica(fs, c, req, data, owner, missed);
   // Any replica may head the chain; a suspect one does not.
   std::vector<proto::Replica> order = fs.cluster->Ordered(c.replicas);
   if (order.empty()) return Status::Err(EIO, "chunk has no replica");
