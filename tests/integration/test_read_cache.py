@@ -12,6 +12,8 @@ import os
 import random
 import time
 
+import pytest
+
 from dosit import MiB, rand_bytes, write_file
 
 BLOCK = 64 * 1024
@@ -84,96 +86,75 @@ def test_a_write_through_o_direct_is_seen_by_a_cached_reader(wd):
         os.close(rd)
 
 
-def test_o_direct_reads_see_another_mounts_write_at_once(cluster3, wd):
-    other = cluster3.second_mount()
+@pytest.fixture(scope="module")
+def other(cluster3):
+    """A second dosfs on the same cluster."""
+    m = cluster3.second_mount()
+    yield m
+    cluster3.unmount_second(m)
+
+
+def rewrite(path, data, off, seed, lock=False):
+    """Writes 4 KiB of new bytes at off of path (on another mount), under an
+    exclusive lockf if lock, and closes; the same into data."""
+    new = rand_bytes(4096, seed)
+    fd = os.open(path, os.O_RDWR)
     try:
-        data = bytearray(rand_bytes(MiB, 76))
-        write_file(wd / "f", data)
-        rd = os.open(wd / "f", os.O_RDONLY | os.O_DIRECT)
-        buf = mmap.mmap(-1, 4096)  # page-aligned, as O_DIRECT wants
-        try:
-            assert os.preadv(rd, [buf], 0) == 4096 and buf[:] == data[:4096]
-            w = os.open(other / wd.name / "f", os.O_WRONLY)
-            os.pwrite(w, b"n" * 4096, 4096)
-            os.close(w)
-            data[4096:8192] = b"n" * 4096
-            # No wait: an O_DIRECT read asks the nodes every time.
-            assert os.preadv(rd, [buf], 4096) == 4096 and buf[:] == data[4096:8192]
-        finally:
-            os.close(rd)
-    finally:
-        cluster3.unmount_second(other)
-
-
-def test_a_change_by_another_mount_is_seen_once_attributes_expire(cluster3, wd):
-    other = cluster3.second_mount()
-    try:
-        data = bytearray(rand_bytes(MiB, 77))
-        write_file(wd / "f", data)
-        fd = os.open(wd / "f", os.O_RDONLY)
-        try:
-            assert os.pread(fd, 4096, 0) == data[:4096]  # block 0 kept here
-            new = rand_bytes(4096, 78)
-            w = os.open(other / wd.name / "f", os.O_WRONLY)
-            os.pwrite(w, new, 8192)
-            os.close(w)  # committed: another mtime at meta
-            data[8192:12288] = new
-            time.sleep(ATTR_WAIT)
-            # The kernel asks for attributes again before this read (they
-            # expired), sees the new mtime and drops its pages; dosfs drops
-            # its blocks.
-            assert os.pread(fd, 4096, 8192) == data[8192:12288]
-        finally:
-            os.close(fd)
-    finally:
-        cluster3.unmount_second(other)
-
-
-def test_a_lock_taken_after_another_mount_wrote_reads_its_bytes(cluster3, wd):
-    other = cluster3.second_mount()
-    try:
-        data = bytearray(rand_bytes(MiB, 79))
-        write_file(wd / "f", data)
-        fd = os.open(wd / "f", os.O_RDWR)
-        try:
-            assert os.pread(fd, 4096, 0) == data[:4096]
-            w = os.open(other / wd.name / "f", os.O_RDWR)
-            fcntl.lockf(w, fcntl.LOCK_EX)
-            new = rand_bytes(4096, 80)
-            os.pwrite(w, new, 16384)
-            os.fsync(w)
-            fcntl.lockf(w, fcntl.LOCK_UN)
-            os.close(w)
-            data[16384:20480] = new
-            # No wait for attributes: the lock is what orders the two.
+        if lock:
             fcntl.lockf(fd, fcntl.LOCK_EX)
-            assert os.pread(fd, 4096, 16384) == data[16384:20480]
+        os.pwrite(fd, new, off)
+        if lock:
+            os.fsync(fd)
             fcntl.lockf(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
     finally:
-        cluster3.unmount_second(other)
+        os.close(fd)  # committed: another mtime at meta
+    data[off:off + 4096] = new
 
 
-def test_a_reopen_reads_what_was_written_meanwhile(cluster3, wd):
-    other = cluster3.second_mount()
+def test_o_direct_reads_see_another_mounts_write_at_once(wd, other):
+    data = bytearray(rand_bytes(MiB, 76))
+    write_file(wd / "f", data)
+    rd = os.open(wd / "f", os.O_RDONLY | os.O_DIRECT)
+    buf = mmap.mmap(-1, 4096)  # page-aligned, as O_DIRECT wants
     try:
-        data = bytearray(rand_bytes(MiB, 81))
-        write_file(wd / "f", data)
-        keep = os.open(wd / "f", os.O_RDONLY)  # keeps the file open here throughout
-        try:
-            assert os.pread(keep, 4096, 0) == data[:4096]
-            new = rand_bytes(4096, 82)
-            w = os.open(other / wd.name / "f", os.O_WRONLY)
-            os.pwrite(w, new, 4096 * 5)
-            os.close(w)
-            data[4096 * 5:4096 * 6] = new
-            fd = os.open(wd / "f", os.O_RDONLY)  # close-to-open
-            try:
-                assert os.pread(fd, 4096, 4096 * 5) == data[4096 * 5:4096 * 6]
-            finally:
-                os.close(fd)
-        finally:
-            os.close(keep)
+        assert os.preadv(rd, [buf], 0) == 4096 and buf[:] == data[:4096]
+        rewrite(other / wd.name / "f", data, 4096, 77)
+        # No wait: an O_DIRECT read asks the nodes every time.
+        assert os.preadv(rd, [buf], 4096) == 4096 and buf[:] == data[4096:8192]
     finally:
-        cluster3.unmount_second(other)
+        os.close(rd)
+
+
+def test_a_change_by_another_mount_is_seen_once_attributes_expire(wd, other):
+    data = bytearray(rand_bytes(MiB, 78))
+    write_file(wd / "f", data)
+    with open(wd / "f", "rb", buffering=0) as f:
+        assert os.pread(f.fileno(), 4096, 0) == data[:4096]  # block 0 kept here
+        rewrite(other / wd.name / "f", data, 8192, 79)
+        time.sleep(ATTR_WAIT)
+        # The kernel asks for attributes again before this read (they
+        # expired), sees the new mtime and drops its pages; dosfs drops its
+        # blocks.
+        assert os.pread(f.fileno(), 4096, 8192) == data[8192:12288]
+
+
+def test_a_lock_taken_after_another_mount_wrote_reads_its_bytes(wd, other):
+    data = bytearray(rand_bytes(MiB, 80))
+    write_file(wd / "f", data)
+    with open(wd / "f", "r+b", buffering=0) as f:
+        assert os.pread(f.fileno(), 4096, 0) == data[:4096]
+        rewrite(other / wd.name / "f", data, 16384, 81, lock=True)
+        # No wait for attributes: the lock is what orders the two.
+        fcntl.lockf(f.fileno(), fcntl.LOCK_EX)
+        assert os.pread(f.fileno(), 4096, 16384) == data[16384:20480]
+        fcntl.lockf(f.fileno(), fcntl.LOCK_UN)
+
+
+def test_a_reopen_reads_what_was_written_meanwhile(wd, other):
+    data = bytearray(rand_bytes(MiB, 82))
+    write_file(wd / "f", data)
+    with open(wd / "f", "rb", buffering=0) as keep:  # the file stays open here throughout
+        assert os.pread(keep.fileno(), 4096, 0) == data[:4096]
+        rewrite(other / wd.name / "f", data, 4096 * 5, 83)
+        with open(wd / "f", "rb", buffering=0) as f:  # close-to-open
+            assert os.pread(f.fileno(), 4096, 4096 * 5) == data[4096 * 5:4096 * 6]
