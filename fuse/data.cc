@@ -96,9 +96,9 @@ zmq::message_t DataFrame(std::string_view piece, const std::shared_ptr<const std
 constexpr size_t kFanOutMaxBytes = 128 * 1024;
 
 // The write of c sent to each replica at once, with no chain. *missed gets
-// the replicas that failed (see NodeFailure); an error that is not a node's
-// (ESTALE first: the layout is old) is returned, as is the last error when
-// every replica failed.
+// every replica that failed with anything but ESTALE, as a chain's reply
+// names them; ESTALE (the layout is old) is returned, and so is the last
+// error when every replica failed.
 Status WriteEachReplica(Fs& fs, const proto::ChunkInfo& c, const proto::ChunkWriteReq& req,
                         std::string_view data, const std::shared_ptr<const std::string>& owner,
                         std::vector<std::string>* missed) {
@@ -108,7 +108,7 @@ Status WriteEachReplica(Fs& fs, const proto::ChunkInfo& c, const proto::ChunkWri
     tickets.push_back(fs.cluster->Node(r.addr).Send(proto::Op::kChunkWrite, body,
                                                     DataFrame(data, owner),
                                                     fs.cluster->chunk_timeout_ms()));
-  Status refused, failed;
+  Status stale, failed;
   size_t ok = 0;
   for (size_t i = 0; i < c.replicas.size(); ++i) {
     proto::ChunkWriteRep rep;
@@ -116,14 +116,14 @@ Status WriteEachReplica(Fs& fs, const proto::ChunkInfo& c, const proto::ChunkWri
     fs.cluster->NoteResult(c.replicas[i].addr, s);
     if (s.ok()) {
       ok++;
-    } else if (NodeFailure(s)) {
+    } else if (s.err() == ESTALE) {
+      stale = s;
+    } else {  // as a chain reports any error of a later replica (ChunkWriteRep.failed)
       missed->push_back(c.replicas[i].node);
       failed = s;
-    } else if (refused.ok() || s.err() == ESTALE) {
-      refused = s;
     }
   }
-  if (!refused.ok()) return refused;
+  if (!stale.ok()) return stale;
   return ok == 0 ? failed : Status::Ok();
 }
 

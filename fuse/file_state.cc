@@ -111,6 +111,9 @@ void FileState::Committed(const PendingWrite& p, const proto::Attr& attr) {
   if (p.set_gen == kept_gen_) kept_.valid = 0;
   meta_size_ = attr.size;
   attr_ = attr;
+  // The reply may carry another client's changes under this commit's size
+  // and mtime, which Merge would then never see as a change.
+  data_gen_ = NewDataGen();
 }
 
 bool FileState::KeepSetattr(const proto::SetattrReq& req, proto::Attr* attr,

@@ -88,8 +88,8 @@ class FileState {
   // Generation of the file's bytes as this process sees them (see
   // ReadCache): a new value, unique in the process, at every open, at the
   // end of every write (EndWrite, or DataChanged after a write sent
-  // straight), at every truncate, and when Merge is given meta attributes
-  // with another size or mtime than the last ones it had.
+  // straight), at every truncate and commit, and when Merge is given meta
+  // attributes with another size or mtime than the last ones it had.
   uint64_t DataGen() const;
   void DataChanged();
 

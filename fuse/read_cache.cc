@@ -24,7 +24,7 @@ bool ReadCache::Get(uint64_t ino, uint64_t gen, uint64_t off, size_t len, char* 
     auto it = blocks_.find({ino, b});
     if (it == blocks_.end()) return false;
     if (it->second.gen != gen) {
-      EraseLocked(it);
+      if (it->second.gen < gen) EraseLocked(it);  // stale; a newer one is another reader's
       return false;
     }
     if (b + it->second.data.size() < std::min(end, b + proto::kBlockSize)) return false;
@@ -44,7 +44,10 @@ void ReadCache::Put(uint64_t ino, uint64_t gen, uint64_t block_off, std::string 
       data.size() > proto::kBlockSize)
     return;
   const Key key{ino, block_off};
-  if (auto it = blocks_.find(key); it != blocks_.end()) EraseLocked(it);
+  if (auto it = blocks_.find(key); it != blocks_.end()) {
+    if (it->second.gen > gen) return;  // a read that began later kept it
+    EraseLocked(it);
+  }
   lru_.push_front(key);
   bytes_ += data.size();
   blocks_.emplace(key, Block{gen, std::move(data), lru_.begin()});

@@ -43,12 +43,13 @@ class ReadCache {
   void set_capacity(uint64_t bytes);
 
   // Copies [off, off+len) of ino into dst if every byte of it lies in
-  // blocks of generation gen; true then. Blocks of another generation met
-  // on the way are dropped.
+  // blocks of generation gen; true then. Blocks of an older generation met
+  // on the way are dropped (generations only grow).
   bool Get(uint64_t ino, uint64_t gen, uint64_t off, size_t len, char* dst);
   // Keeps data as the block of ino at block_off (a multiple of the block
   // size; data at most a block long, shorter at the end of the file),
-  // read while the file was at generation gen.
+  // read while the file was at generation gen, unless a block of a newer
+  // generation is there.
   void Put(uint64_t ino, uint64_t gen, uint64_t block_off, std::string data);
   // Drops every block of ino (its last handle was released); gives the
   // memory back to the system when that was at least kTrimBytes.

@@ -66,11 +66,16 @@ TEST(ReadCache, ABlockOfAnotherGenerationIsNeverServedAndIsDropped) {
   EXPECT_EQ(c.blocks(), 0u);
   Got(c, 1, 5, 0, 10, &hit);  // gone, not only hidden
   EXPECT_FALSE(hit);
-  // Put again replaces the block of the same place.
+  // Put again replaces the block of the same place, unless it is newer.
   c.Put(1, 6, 0, BlockAt(0));
   c.Put(1, 7, 0, std::string(kB, 'n'));
   EXPECT_EQ(c.blocks(), 1u);
   EXPECT_EQ(Got(c, 1, 7, 10, 5, &hit), "nnnnn");
+  c.Put(1, 6, 0, BlockAt(0));  // a read that began before the last change
+  EXPECT_EQ(Got(c, 1, 7, 10, 5, &hit), "nnnnn");
+  Got(c, 1, 6, 10, 5, &hit);  // an older reader neither gets nor drops it
+  EXPECT_FALSE(hit);
+  EXPECT_EQ(c.blocks(), 1u);
 }
 
 TEST(ReadCache, EvictsTheLeastRecentlyUsedBeyondItsCapacity) {
@@ -119,7 +124,7 @@ TEST(ReadCache, BadPlacesAreRefused) {
 
 // The generation a file's blocks are kept under moves at every change of
 // its bytes as this process sees them.
-TEST(FileStateDataGen, MovesAtOpenWriteTruncateAndAChangeSeenFromMeta) {
+TEST(FileStateDataGen, MovesAtOpenWriteCommitTruncateAndAChangeSeenFromMeta) {
   FileState st(42);
   proto::Attr a;
   a.ino = 42;
@@ -151,6 +156,11 @@ TEST(FileStateDataGen, MovesAtOpenWriteTruncateAndAChangeSeenFromMeta) {
   proto::Attr older = a;  // an answer older than the newest seen changes nothing
   st.Merge(&older);
   EXPECT_EQ(st.DataGen(), g);
+
+  PendingWrite p;
+  st.Committed(p, grown);  // may carry another client's change under its own size and mtime
+  EXPECT_NE(st.DataGen(), g);
+  g = st.DataGen();
 
   uint64_t seen = st.ErrorCount();
   Result<uint64_t> t = st.BeginWrite(0, 10, &seen);
