@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,8 @@ struct Args {
   bool fake = false;  // mount(8)'s -f: do everything but mount
   std::string conf;
   std::string key;                 // -o key=FILE: this client's secret key
-  std::string read_cache;          // -o read_cache=MiB
+  std::string read_cache;          // -o read_cache=MiB, as given
+  std::optional<uint64_t> read_cache_mib;  // parsed by ParseArgs
   std::vector<std::string> opts;   // -o options for libfuse, conf= and key= taken out
   std::vector<std::string> flags;  // -f -d -s -V ... for fuse_parse_cmdline
   std::vector<std::string> positional;
@@ -124,6 +126,7 @@ Status ParseArgs(int argc, char** argv, Args* a) {
     if (errno != 0 || *end != '\0' || a->read_cache[0] == '-' || mib > (1ull << 20))
       return Status::Err(EINVAL, "read_cache=" + a->read_cache +
                                      ": expected MiB, a whole number from 0 to 1048576");
+    a->read_cache_mib = mib;
   }
   size_t want = a->helper ? 2 : 1;
   if (a->positional.size() != want)
@@ -174,7 +177,7 @@ Status ProbeMeta(const ClientConf& conf) {
 int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf& conf,
                const Args& a) {
   Fs fs;
-  if (!a.read_cache.empty()) fs.read_cache.set_capacity(std::stoull(a.read_cache) << 20);
+  if (a.read_cache_mib) fs.read_cache.set_capacity(*a.read_cache_mib << 20);
   fs.verbose = opts.foreground || opts.debug;
   fs.mountpoint = opts.mountpoint;
   fuse_session* se = fuse_session_new(args, &Ops(), sizeof(fuse_lowlevel_ops), &fs);

@@ -38,25 +38,21 @@ proto::LockReq MakeLock(Fs& fs, fuse_req_t req, fuse_ino_t ino, fuse_file_info* 
   return r;
 }
 
-// kSetlk, retried while it conflicts if sleep is set.
+// kSetlk, retried while it conflicts if sleep is set. A lock taken makes
+// the blocks ReadCache kept of the file stale (they may predate what the
+// last holder wrote).
 Status SetLock(Fs& fs, fuse_req_t req, const proto::LockReq& r, bool sleep) {
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
     proto::Empty rep;
     Status s = fs.cluster->Meta(proto::Op::kSetlk, r, &rep);
+    if (s.ok() && r.type != F_UNLCK)
+      if (auto st = fs.files.Get(r.ino)) st->DataChanged();
     if (s.err() != EAGAIN || !sleep) return s;
     if (fuse_req_interrupted(req)) return Status::Err(EINTR);
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
-}
-
-// A lock of ino was taken: blocks ReadCache kept may predate what the last
-// holder wrote, so they are not served any more.
-Status Locked(Fs& fs, uint64_t ino, const Status& s, uint32_t type) {
-  if (s.ok() && type != F_UNLCK)
-    if (auto st = fs.files.Get(ino)) st->DataChanged();
-  return s;
 }
 
 }  // namespace
@@ -84,8 +80,7 @@ void Setlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* loc
       if (auto st = fs.files.Get(ino)) st->MarkPosixLocked();
     }
     if (Status w = Settle(fs, ino); !w.ok()) return w;
-    proto::LockReq r = MakeLock(fs, req, ino, fi, lock);
-    return Locked(fs, ino, SetLock(fs, req, r, sleep != 0), r.type);
+    return SetLock(fs, req, MakeLock(fs, req, ino, fi, lock), sleep != 0);
   });
   ReplyStatus(req, "setlk", ino, s);
 }
@@ -115,7 +110,7 @@ void Flock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
     r.end = INT64_MAX;
     r.is_flock = true;
     if (Status w = Settle(fs, ino); !w.ok()) return w;
-    return Locked(fs, ino, SetLock(fs, req, r, (op & LOCK_NB) == 0), r.type);
+    return SetLock(fs, req, r, (op & LOCK_NB) == 0);
   });
   ReplyStatus(req, "flock", ino, s);
 }
