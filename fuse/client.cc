@@ -41,7 +41,10 @@ Cluster::~Cluster() {
 net::Client& Cluster::Node(const std::string& endpoint) {
   std::lock_guard<std::mutex> lock(nodes_mu_);
   auto& slot = nodes_[endpoint];
-  if (!slot) slot = std::make_unique<net::Client>(&ctx_, endpoint);
+  if (!slot) {
+    slot = std::make_unique<net::Client>(&ctx_, endpoint);
+    slot->set_sealed(true);  // chunk data: AES-GCM instead of CURVE once keyed
+  }
   return *slot;
 }
 

@@ -14,6 +14,8 @@ namespace dos::net {
 
 namespace {
 std::atomic<uint64_t> g_client_seq{0};
+constexpr int kSealOpenTimeoutMs = 5000;
+constexpr auto kSealRetryAfter = std::chrono::seconds(30);  // after a server said no
 constexpr int kMonitorEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
@@ -76,6 +78,7 @@ Client::~Client() {
     if (dealer_) zmq_socket_monitor(dealer_->handle(), nullptr, 0);
     monitor_.reset();
     dealer_.reset();
+    bulk_.reset();
   }
   if (wake_fd_ >= 0) close(wake_fd_);
   FailPending(EIO, "client closed");
@@ -101,6 +104,7 @@ void Client::Deliver(Message m) {
   std::shared_ptr<Pending> p = it->second;
   pending_.erase(it);
   p->reply = std::move(m);
+  p->resend.reset();  // under sock_mu_, as every Deliver
   p->done = true;
   p->cv.notify_all();
   // The leader may sleep in poll(); when it drains itself, it will look.
@@ -123,6 +127,9 @@ void Client::OnMonitorEvent() {
     connected_ = true;
   } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
     connected_ = false;
+    // A new CURVE connection: the server may have restarted and forgotten
+    // the session (and listen on another sealed port). Ask again.
+    seal_.reset();
     std::lock_guard<std::mutex> lock(mu_);
     hint_.clear();
   } else if (event == ZMQ_EVENT_DISCONNECTED) {
@@ -156,6 +163,127 @@ void Client::Reconnect() {
   }
 }
 
+bool Client::sealing() {
+  std::lock_guard<std::mutex> lock(sock_mu_);
+  return seal_.has_value();
+}
+
+bool Client::SendSealedLocked(Message& req, Pending* p) {
+  if (!seal_ || !bulk_) return false;
+  if (seal_->out + 1 >= kSealMaxCounter) {
+    seal_.reset();  // a fresh session, before the nonces could repeat
+    return false;
+  }
+  auto wire = SealMessage(seal_->key, SealDir::kToServer, ++seal_->out, req);
+  if (!wire.ok()) return false;
+  p->resend = std::move(req);
+  p->sealed_session = seal_->key.session;
+  for (size_t i = 0; i < wire->size(); ++i) {
+    auto more = i + 1 < wire->size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    try {
+      if (!bulk_->send((*wire)[i], more | zmq::send_flags::dontwait)) break;
+    } catch (const zmq::error_t&) {
+      break;  // lost: the caller's deadline reports it
+    }
+  }
+  return true;
+}
+
+void Client::OpenSealLocked() {
+  auto now = std::chrono::steady_clock::now();
+  if ((seal_open_id_ != 0 && now < seal_open_deadline_) || now < seal_retry_after_) return;
+  Message req;
+  req.env.op = static_cast<uint32_t>(proto::Op::kSealOpen);
+  req.env.id = next_id_.fetch_add(1);
+  req.env.timeout_ms = kSealOpenTimeoutMs;
+  req.body = proto::Encode(proto::Empty{});
+  seal_open_id_ = req.env.id;
+  seal_open_deadline_ = now + std::chrono::milliseconds(kSealOpenTimeoutMs);
+  (void)SendMessage(*dealer_, req, true);
+}
+
+// The server's answer to kSealOpen: a session, or no (then CURVE only for a while).
+void Client::OnSealOpened(Message& m) {
+  seal_open_id_ = 0;
+  proto::SealOpenRep r;
+  if (m.env.err != 0 || !proto::Decode(m.body, &r).ok() || r.key.size() != kSealKeyLen ||
+      r.port == 0 || r.port > 65535) {
+    seal_retry_after_ = std::chrono::steady_clock::now() + kSealRetryAfter;
+    return;
+  }
+  const std::string ep = endpoint_.substr(0, endpoint_.rfind(':') + 1) + std::to_string(r.port);
+  try {
+    if (!bulk_) {
+      bulk_.emplace(*ctx_, zmq::socket_type::dealer);
+      bulk_->set(zmq::sockopt::linger, 0);
+      bulk_->set(zmq::sockopt::sndhwm, 0);
+      bulk_->set(zmq::sockopt::rcvhwm, 0);
+      bulk_->set(zmq::sockopt::reconnect_ivl, 100);
+      bulk_->set(zmq::sockopt::reconnect_ivl_max, 1000);
+      bulk_->set(zmq::sockopt::maxmsgsize,
+                 static_cast<int64_t>(proto::kMaxData + proto::kMaxBody));
+      bulk_fd_ = bulk_->get(zmq::sockopt::fd);
+    }
+    if (ep != bulk_endpoint_) {
+      if (!bulk_endpoint_.empty()) {
+        try {
+          bulk_->disconnect(bulk_endpoint_);
+        } catch (const zmq::error_t&) {
+        }
+      }
+      bulk_endpoint_.clear();
+      bulk_->connect(ep);
+      bulk_endpoint_ = ep;
+    }
+  } catch (const zmq::error_t&) {
+    seal_retry_after_ = std::chrono::steady_clock::now() + kSealRetryAfter;
+    return;
+  }
+  Seal seal;
+  seal.key.session = r.session;
+  std::memcpy(seal.key.key.data(), r.key.data(), kSealKeyLen);
+  seal_ = std::move(seal);
+}
+
+void Client::DropSessionAfterTimeout(uint64_t session) {
+  std::lock_guard<std::mutex> lock(sock_mu_);
+  if (seal_ && seal_->key.session == session) seal_.reset();
+}
+
+// A refused sealed request goes again over CURVE, once.
+void Client::ResendLocked(uint64_t id) {
+  std::optional<Message> again;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end() || !it->second->resend) return;
+    again = std::move(it->second->resend);
+    it->second->resend.reset();
+  }
+  (void)SendMessage(*dealer_, *again, true);
+}
+
+void Client::DrainBulkLocked() {
+  std::vector<zmq::message_t> frames;
+  if (!zmq::recv_multipart(*bulk_, std::back_inserter(frames), zmq::recv_flags::dontwait) ||
+      frames.empty())
+    return;
+  if (IsSealNotice(frames[0])) {
+    auto n = ReadSealNotice(frames[0]);
+    if (seal_ && n->session == seal_->key.session) seal_.reset();  // opened again on next send
+    ResendLocked(n->req_id);
+    return;
+  }
+  auto h = ReadSealHeader(frames[0]);
+  if (!h.ok() || !seal_ || h->session != seal_->key.session) return;  // nothing to match
+  std::vector<zmq::message_t> plain;
+  if (!OpenFrames(seal_->key, SealDir::kToClient, *h, frames, 0, &plain).ok()) return;
+  if (!seal_->in.Accept(h->counter)) return;
+  Message m;
+  if (!ParseMessage(plain, 0, &m).ok() || m.env.id != h->req_id) return;
+  Deliver(std::move(m));
+}
+
 // ZMQ_FD is edge-triggered: it signals only that ZMQ_EVENTS must be read
 // again, so every message queued is taken now, and after every send.
 void Client::DrainLocked() {
@@ -169,8 +297,18 @@ void Client::DrainLocked() {
       std::vector<zmq::message_t> frames;
       if (zmq::recv_multipart(*dealer_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
         Message m;
-        if (ParseMessage(frames, 0, &m).ok()) Deliver(std::move(m));  // else: nothing to match
+        if (ParseMessage(frames, 0, &m).ok()) {  // else: nothing to match
+          if (seal_open_id_ != 0 && m.env.id == seal_open_id_) {
+            OnSealOpened(m);
+          } else {
+            Deliver(std::move(m));
+          }
+        }
       }
+      any = true;
+    }
+    if (bulk_ && (bulk_->get(zmq::sockopt::events) & ZMQ_POLLIN)) {
+      DrainBulkLocked();
       any = true;
     }
     if (!any) return;
@@ -183,8 +321,12 @@ void Client::Lead(std::chrono::steady_clock::time_point deadline) {
                   deadline - std::chrono::steady_clock::now())
                   .count();
   int wait = static_cast<int>(std::clamp<int64_t>(left + 1, 0, kLeadSliceMs));
-  pollfd fds[] = {{dealer_fd_, POLLIN, 0}, {monitor_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-  (void)poll(fds, 3, wait);  // EINTR: drain and look again
+  const int bulk_fd = bulk_fd_.load();
+  pollfd fds[] = {{dealer_fd_, POLLIN, 0},
+                  {monitor_fd_, POLLIN, 0},
+                  {wake_fd_, POLLIN, 0},
+                  {bulk_fd, POLLIN, 0}};
+  (void)poll(fds, bulk_fd >= 0 ? 4 : 3, wait);  // EINTR: drain and look again
   if (fds[2].revents & POLLIN) {
     eventfd_t v;
     (void)eventfd_read(wake_fd_, &v);
@@ -219,7 +361,10 @@ Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::m
   if (reconnect_) Reconnect();
   // A failed send (no peer yet for a bad endpoint) loses the request: the
   // caller's deadline reports it. Never block here: sock_mu_ is held.
-  (void)SendMessage(*dealer_, req, true);
+  if (!want_sealed_ || !GetSecurity().curve || !SendSealedLocked(req, p.get())) {
+    (void)SendMessage(*dealer_, req, true);
+    if (want_sealed_ && GetSecurity().curve && !seal_) OpenSealLocked();
+  }
   DrainLocked();
   return t;
 }
@@ -245,6 +390,11 @@ Result<Message> Client::Wait(Ticket& t) {
         continue;
       }
       pending_.erase(t.id_);
+      if (p->sealed_session != 0) {
+        lock.unlock();
+        DropSessionAfterTimeout(p->sealed_session);
+        lock.lock();
+      }
       return Status::Err(ETIMEDOUT, "no reply from " + endpoint_ + " in " +
                                         std::to_string(t.timeout_ms_) + " ms" +
                                         (hint_.empty() ? "" : " (" + hint_ + ")"));

@@ -15,6 +15,11 @@
 // calls in flight at once with EACCES "authentication failed: ..."; the
 // next call connects afresh, so a key registered later starts to work.
 //
+// With set_sealed(true) and CURVE on, requests travel sealed (AES-256-GCM,
+// common/net/seal.h) on a second connection to the server's sealed port
+// once the server gave this client a session key over CURVE; until then,
+// and whenever the server refuses a sealed request, over CURVE as usual.
+//
 // Lock order: sock_mu_ before mu_.
 #pragma once
 
@@ -29,6 +34,7 @@
 #include <thread>
 
 #include "common/net/message.h"
+#include "common/net/seal.h"
 
 namespace dos::net {
 
@@ -42,6 +48,12 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
+
+  // Requests go sealed when they can (see above). Call before the first
+  // request; for clients that carry bulk data.
+  void set_sealed(bool on) { want_sealed_ = on; }
+  // A session key is in hand: requests now go sealed (tests, metrics).
+  bool sealing();
 
   // A request sent and not yet waited for (see Send, Wait).
   class Ticket {
@@ -101,6 +113,15 @@ class Client {
     bool waiting = false;  // its caller sleeps on cv
     bool leading = false;  // its caller is the leader
     Message reply;
+    // A request sent sealed: what to send over CURVE if the server refuses
+    // it (under sock_mu_).
+    std::optional<Message> resend;
+    uint64_t sealed_session = 0;  // sent sealed under this session
+  };
+  struct Seal {
+    SealKey key;
+    uint64_t out = 0;  // the last counter sent
+    ReplayWindow in;
   };
   // Polls the sockets' descriptors until one is readable, the wake fd is
   // written, or deadline (at most kLeadSliceMs), then drains them.
@@ -110,6 +131,15 @@ class Client {
   void OnMonitorEvent();
   void Reconnect();
   void Deliver(Message m);
+  // Under sock_mu_: the sealed side (see set_sealed).
+  bool SendSealedLocked(Message& req, Pending* p);
+  void OpenSealLocked();
+  void OnSealOpened(Message& m);
+  void DrainBulkLocked();
+  void ResendLocked(uint64_t id);
+  // A sealed request timed out: the session may be gone with its server
+  // (a restarted server has another sealed port); open another.
+  void DropSessionAfterTimeout(uint64_t session);
   void FailPending(int err, const std::string& msg);
 
   zmq::context_t* ctx_;
@@ -128,6 +158,15 @@ class Client {
   bool leader_ = false;
   std::thread::id leader_thread_;  // valid while leader_
   std::atomic<uint64_t> next_id_{1};
+  bool want_sealed_ = false;
+  // Under sock_mu_:
+  std::optional<zmq::socket_t> bulk_;  // plaintext DEALER to the sealed port
+  std::atomic<int> bulk_fd_{-1};
+  std::string bulk_endpoint_;
+  std::optional<Seal> seal_;
+  uint64_t seal_open_id_ = 0;  // the kSealOpen in flight
+  std::chrono::steady_clock::time_point seal_open_deadline_;
+  std::chrono::steady_clock::time_point seal_retry_after_;  // the server said no
   int broken_ = 0;  // errno when the sockets could not be made
 };
 

@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <system_error>
 
 namespace dos::net {
 
 namespace {
 constexpr int64_t kMaxFrame = static_cast<int64_t>(proto::kMaxData + proto::kMaxBody);
+// Sessions kept at once; the oldest goes first (its client opens another).
+constexpr size_t kMaxSealSessions = 4096;
 
 void SendFrames(zmq::socket_t& sock, zmq::message_t& routing, Message& msg) {
   try {
@@ -22,6 +25,15 @@ void SendFrames(zmq::socket_t& sock, zmq::message_t& routing, Message& msg) {
   } catch (const zmq::error_t&) {
     // Peer gone: the reply has nowhere to go.
   }
+}
+
+void SendWire(zmq::socket_t& sock, zmq::message_t& routing, std::vector<zmq::message_t>& frames) {
+  try {
+    if (!sock.send(routing, zmq::send_flags::sndmore)) return;
+  } catch (const zmq::error_t&) {
+    return;
+  }
+  ForwardFrames(sock, frames);
 }
 }  // namespace
 
@@ -61,7 +73,27 @@ Status Server::Bind(const std::string& endpoint) {
   } catch (const zmq::error_t& e) {
     return Status::Err(e.num(), "bind " + endpoint + ": " + e.what());
   }
+  BindSealed();
   return Status::Ok();
+}
+
+// libzmq copies a socket's options into each listener when it binds, so the
+// same ROUTER can listen with CURVE on one port and plaintext (NULL) on another.
+void Server::BindSealed() {
+  if (!GetSecurity().curve || seal_port_ != 0 || endpoint_.rfind("tcp://", 0) != 0) return;
+  const size_t colon = endpoint_.rfind(':');
+  if (colon == std::string::npos || colon < 6) return;
+  try {
+    // zap_domain stays: libzmq refuses an empty one, so NULL connections
+    // pass ZAP too, which lets them in without a key (net/zap.cc).
+    router_.set(zmq::sockopt::curve_server, false);
+    router_.bind(endpoint_.substr(0, colon) + ":*");
+    const std::string bound = router_.get(zmq::sockopt::last_endpoint);
+    seal_port_ = std::stoi(bound.substr(bound.rfind(':') + 1));
+  } catch (const std::exception&) {
+    seal_port_ = 0;  // no sealed port: clients stay on CURVE
+  }
+  ApplyServerSecurity(router_);
 }
 
 void Server::Start() {
@@ -137,13 +169,82 @@ static std::string PeerKey(zmq::message_t& frame) {
   return v ? std::string(v) : std::string();
 }
 
+bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std::string* key,
+                              Status* s) {
+  auto h = ReadSealHeader(frames[1]);
+  if (!h.ok()) return false;  // plaintext that is not sealed: never run, no answer
+  auto notice = [&](const std::string& why) {
+    auto wire = SealNotice(h->session, h->req_id, why);
+    SendWire(router_, job->routing, wire);
+    return false;
+  };
+  auto it = sessions_.find(h->session);
+  if (it == sessions_.end()) return notice("unknown session");
+  std::vector<zmq::message_t> plain;
+  if (!OpenFrames(it->second->key, SealDir::kToServer, *h, frames, 1, &plain).ok())
+    return notice("sealed message failed authentication");
+  if (!it->second->in.Accept(h->counter)) return notice("sealed message replayed or too old");
+  job->seal = it->second;
+  *key = it->second->peer;
+  sealed_requests_++;
+  *s = ParseMessage(plain, 0, &job->msg);
+  if (s->ok() && job->msg.env.id != h->req_id)
+    *s = Status::Err(EPROTO, "sealed message: envelope id does not match its header");
+  return true;
+}
+
+Status Server::SealOpenLocked(const std::string& key, Message* rep) {
+  if (seal_port_ == 0) return Status::Err(ENOTSUP, "this server has no sealed port");
+  if (key.empty()) return Status::Err(EACCES, "a sealed session is opened over CURVE only");
+  auto k = NewSealKey();
+  if (!k.ok()) return k.status();
+  if (sessions_.size() >= kMaxSealSessions) {
+    auto oldest = sessions_.begin();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it)
+      if (it->second->opened < oldest->second->opened) oldest = it;
+    sessions_.erase(oldest);
+  }
+  auto ss = std::make_shared<SealSession>();
+  ss->key = *k;
+  ss->peer = key;
+  ss->opened = ++sessions_opened_;
+  sessions_[k->session] = ss;
+  proto::SealOpenRep r;
+  r.session = k->session;
+  r.key.assign(reinterpret_cast<const char*>(k->key.data()), k->key.size());
+  r.port = static_cast<uint32_t>(seal_port_);
+  rep->body = proto::Encode(r);
+  return Status::Ok();
+}
+
 void Server::Dispatch(std::vector<zmq::message_t>& frames) {
   if (frames.empty()) return;
   Job job;
   std::string key = frames.size() > 1 ? PeerKey(frames[1]) : "";
   job.routing = std::move(frames[0]);
-  Status s = frames.size() < 2 ? Status::Err(EPROTO, "no envelope")
-                               : ParseMessage(frames, 1, &job.msg);
+  Status s;
+  if (frames.size() < 2) {
+    s = Status::Err(EPROTO, "no envelope");
+  } else if (seal_port_ != 0 && key.empty()) {
+    // CURVE is on and this came in without it: the sealed port.
+    if (!OpenSealedLocked(frames, &job, &key, &s)) return;
+  } else {
+    s = ParseMessage(frames, 1, &job.msg);
+  }
+  if (s.ok() && job.msg.env.op == static_cast<uint32_t>(proto::Op::kSealOpen)) {
+    Message rep;
+    rep.env.op = job.msg.env.op;
+    rep.env.id = job.msg.env.id;
+    s = job.seal ? Status::Err(EPROTO, "kSealOpen inside a sealed session")
+                 : SealOpenLocked(key, &rep);
+    if (!s.ok()) {
+      rep.body.clear();
+      rep.env.err = s.err();
+      rep.env.msg = s.message();
+    }
+    Reply(job.routing, rep, job.seal, true);
+    return;
+  }
   auto it = routes_.end();
   if (s.ok()) {
     it = routes_.find(job.msg.env.op);
@@ -158,7 +259,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
     rep.env.id = job.msg.env.id;
     rep.env.err = s.err();
     rep.env.msg = s.message();
-    SendFrames(router_, job.routing, rep);  // router_mu_ is held
+    Reply(job.routing, rep, job.seal, true);  // router_mu_ is held
     return;
   }
   // A peer's deadline is a hint, never a licence to hold a worker for days.
@@ -173,11 +274,32 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
   lane->cv.notify_one();
 }
 
-void Server::Reply(zmq::message_t& routing, Message& rep) {
+void Server::Reply(zmq::message_t& routing, Message& rep,
+                   const std::shared_ptr<SealSession>& seal, bool locked) {
+  // Sealed before the lock: replies may then leave out of counter order,
+  // which the client's ReplayWindow allows.
+  std::optional<std::vector<zmq::message_t>> wire;
+  if (seal) {
+    auto w = SealMessage(seal->key, SealDir::kToClient, seal->out.fetch_add(1) + 1, rep);
+    if (!w.ok()) return;  // the caller's deadline reports it
+    wire = std::move(*w);
+  }
+  if (locked) {
+    if (wire) {
+      SendWire(router_, routing, *wire);
+    } else {
+      SendFrames(router_, routing, rep);
+    }
+    return;
+  }
   bool waiting = false;
   {
     std::lock_guard<std::mutex> lock(router_mu_);
-    SendFrames(router_, routing, rep);
+    if (wire) {
+      SendWire(router_, routing, *wire);
+    } else {
+      SendFrames(router_, routing, rep);
+    }
     try {
       waiting = router_.get(zmq::sockopt::events) & ZMQ_POLLIN;
     } catch (const zmq::error_t&) {
@@ -243,7 +365,7 @@ void Server::Worker(Lane* lane) {
                     std::chrono::steady_clock::now() - start)
                     .count(),
                 s.err());
-    Reply(job.routing, rep);
+    Reply(job.routing, rep, job.seal);
   }
 }
 

@@ -13,7 +13,12 @@
 // must not take effect afterwards. A handler's exception becomes EIO;
 // nothing a peer sends stops the loop.
 // With CURVE on (net::SetSecurity) the ROUTER is a CURVE server and the
-// authorizer sees the peer's key on every request.
+// authorizer sees the peer's key on every request. The same ROUTER then
+// also listens, plaintext, on a second port of the same host (any free one)
+// for sealed messages (common/net/seal.h): a peer asks for a session key
+// with kSealOpen over CURVE; a sealed request counts as coming from the key
+// that opened its session, and gets a sealed reply. Anything on that port
+// that is not a sealed message under a known session is not run.
 //
 // The I/O thread sleeps in poll(2) on the ROUTER's ZMQ_FD and an eventfd
 // without holding router_mu_. ZMQ_FD only says "look at ZMQ_EVENTS again",
@@ -21,6 +26,7 @@
 // sends a reply and then finds a request waiting writes the eventfd.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -33,6 +39,7 @@
 #include <vector>
 
 #include "common/net/message.h"
+#include "common/net/seal.h"
 
 namespace dos::net {
 
@@ -66,14 +73,26 @@ class Server {
   // Binds endpoint ("tcp://127.0.0.1:7701", or port "*" for any free one).
   Status Bind(const std::string& endpoint);
   const std::string& endpoint() const { return endpoint_; }  // as bound
+  // The sealed listener's port; 0 when there is none (CURVE off, or not TCP).
+  int seal_port() const { return seal_port_; }
+  // Requests taken in sealed so far.
+  uint64_t sealed_requests() const { return sealed_requests_.load(); }
   void Start();
   void Stop();
 
  private:
+  struct SealSession {
+    SealKey key;
+    std::string peer;   // the CURVE key that opened it (Z85)
+    ReplayWindow in;    // under router_mu_
+    std::atomic<uint64_t> out{0};  // the last counter of a reply
+    uint64_t opened = 0;           // order of opening, for eviction
+  };
   struct Job {
     zmq::message_t routing;
     Message msg;
     std::chrono::steady_clock::time_point queued;  // when the I/O thread took it in
+    std::shared_ptr<SealSession> seal;             // a sealed request: reply sealed
   };
   struct Lane {
     int threads = 1;
@@ -95,7 +114,18 @@ class Server {
   void DrainLocked();
   void Worker(Lane* lane);
   void Dispatch(std::vector<zmq::message_t>& frames);
-  void Reply(zmq::message_t& routing, Message& rep);
+  // Under router_mu_: opens a message of the sealed port into job (msg, seal)
+  // and *key. False when it is not to be run (a notice went back, or it was
+  // not a sealed message at all).
+  bool OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std::string* key,
+                        Status* s);
+  // Under router_mu_: a new session for the CURVE peer key, as rep's body.
+  Status SealOpenLocked(const std::string& key, Message* rep);
+  // Sends rep to routing: sealed under seal when set. Takes router_mu_
+  // unless locked is true.
+  void Reply(zmq::message_t& routing, Message& rep, const std::shared_ptr<SealSession>& seal,
+             bool locked = false);
+  void BindSealed();
 
   zmq::context_t* ctx_;
   std::mutex router_mu_;  // guards router_ once started, and stop_
@@ -103,6 +133,10 @@ class Server {
   bool stop_ = false;
   int wake_fd_ = -1;  // eventfd: the I/O thread must look at the ROUTER (or stop)
   std::string endpoint_;
+  int seal_port_ = 0;
+  std::atomic<uint64_t> sealed_requests_{0};
+  std::map<uint64_t, std::shared_ptr<SealSession>> sessions_;  // under router_mu_
+  uint64_t sessions_opened_ = 0;                               // under router_mu_
   std::map<int, std::unique_ptr<Lane>> lanes_;
   std::map<uint32_t, Route> routes_;  // fixed before Start()
   Observer observer_;                 // fixed before Start()

@@ -117,6 +117,8 @@ enum class Op : uint32_t {
   // node: administration (messages_mgmt.h)
   kPeerPing = 115,
   kNodeEcho = 116,
+  // any server: the sealed bulk channel (common/net/seal.h), over CURVE only
+  kSealOpen = 120,  // Empty -> SealOpenRep
 };
 
 // ---- envelope ------------------------------------------------------------
@@ -132,6 +134,15 @@ struct Envelope {
   int32_t err = 0;
   std::string msg;
   MSGPACK_DEFINE_MAP(v, op, id, timeout_ms, err, msg)
+};
+
+// Server -> client over CURVE: the key of a new sealed session and the port
+// of the server's sealed (plaintext ZeroMQ) listener on the same host.
+struct SealOpenRep {
+  uint64_t session = 0;
+  std::string key;  // 32 raw bytes (AES-256-GCM)
+  uint32_t port = 0;
+  MSGPACK_DEFINE_MAP(session, key, port)
 };
 
 struct Empty {

@@ -33,6 +33,7 @@ std::shared_ptr<net::Client> ChunkHandlers::Peer(const std::string& addr) {
   // from costing a thread and sockets each. A call in flight keeps its client.
   if (peers_.size() >= kMaxPeers) peers_.erase(peers_.begin());
   auto c = std::make_shared<net::Client>(ctx_, addr);
+  c->set_sealed(true);  // chain hops and copies carry chunk data
   peers_[addr] = c;
   return c;
 }

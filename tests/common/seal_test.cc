@@ -1,0 +1,339 @@
+// Sealed messages (common/net/seal.h): the cipher's framing, the replay
+// window, and a Client and Server with CURVE on over real tcp, where data
+// requests move to the sealed port and come back to CURVE when the server
+// forgets the session.
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <zmq_addon.hpp>
+
+#include "common/net/client.h"
+#include "common/net/curve.h"
+#include "common/net/seal.h"
+#include "common/net/server.h"
+#include "common/net/zap.h"
+
+namespace dos::net {
+namespace {
+
+using proto::Op;
+
+Message Sample(size_t data_len) {
+  Message m;
+  m.env.op = static_cast<uint32_t>(Op::kPing);
+  m.env.id = 42;
+  m.body = proto::Encode(proto::InoReq{7});
+  if (data_len) {
+    std::string d(data_len, 'x');
+    for (size_t i = 0; i < d.size(); ++i) d[i] = static_cast<char>(i * 31);
+    m.data.emplace(d.data(), d.size());
+  }
+  return m;
+}
+
+SealKey Key() {
+  auto k = NewSealKey();
+  EXPECT_TRUE(k.ok());
+  return *k;
+}
+
+Status OpenWire(const SealKey& k, SealDir dir, std::vector<zmq::message_t>& wire,
+                Message* out) {
+  auto h = ReadSealHeader(wire[0]);
+  if (!h.ok()) return h.status();
+  std::vector<zmq::message_t> plain;
+  if (Status s = OpenFrames(k, dir, *h, wire, 0, &plain); !s.ok()) return s;
+  return ParseMessage(plain, 0, out);
+}
+
+TEST(Seal, RoundTripKeepsEveryByte) {
+  SealKey k = Key();
+  for (size_t len : {size_t{0}, size_t{1}, size_t{65536}, size_t{1} << 20}) {
+    Message m = Sample(len);
+    auto wire = SealMessage(k, SealDir::kToServer, 5, m);
+    ASSERT_TRUE(wire.ok());
+    ASSERT_EQ(wire->size(), len ? 4u : 3u);
+    auto h = ReadSealHeader((*wire)[0]);
+    ASSERT_TRUE(h.ok());
+    EXPECT_EQ(h->session, k.session);
+    EXPECT_EQ(h->counter, 5u);
+    EXPECT_EQ(h->req_id, 42u);
+    Message out;
+    ASSERT_TRUE(OpenWire(k, SealDir::kToServer, *wire, &out).ok()) << len;
+    EXPECT_EQ(out.env.id, 42u);
+    EXPECT_EQ(out.body, m.body);
+    EXPECT_EQ(out.DataView(), m.DataView());
+  }
+}
+
+TEST(Seal, CiphertextDoesNotShowThePlaintext) {
+  SealKey k = Key();
+  Message m = Sample(4096);
+  auto wire = SealMessage(k, SealDir::kToServer, 1, m);
+  ASSERT_TRUE(wire.ok());
+  std::string_view c(static_cast<const char*>((*wire)[3].data()), 4096);
+  EXPECT_NE(c, m.DataView());
+  EXPECT_EQ((*wire)[3].size(), 4096 + kSealTagLen);
+}
+
+TEST(Seal, EveryTamperingIsRefused) {
+  SealKey k = Key();
+  Message m = Sample(1000);
+  auto fresh = [&] { return std::move(*SealMessage(k, SealDir::kToServer, 9, m)); };
+  Message out;
+  // A bit flipped in any frame, header included.
+  for (size_t f = 0; f < 4; ++f) {
+    auto wire = fresh();
+    static_cast<uint8_t*>(wire[f].data())[f == 0 ? 13 : 0] ^= 1;
+    Status s = OpenWire(k, SealDir::kToServer, wire, &out);
+    EXPECT_FALSE(s.ok()) << "frame " << f;
+    if (f > 0) {
+      EXPECT_EQ(s.err(), EBADMSG);
+    }
+  }
+  {  // another key
+    auto wire = fresh();
+    EXPECT_EQ(OpenWire(Key(), SealDir::kToServer, wire, &out).err(), EBADMSG);
+  }
+  {  // the other direction (a reply sent back as a request)
+    auto wire = fresh();
+    EXPECT_EQ(OpenWire(k, SealDir::kToClient, wire, &out).err(), EBADMSG);
+  }
+  {  // a frame dropped
+    auto wire = fresh();
+    wire.pop_back();
+    EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG);
+  }
+  {  // two frames swapped
+    auto wire = fresh();
+    std::swap(wire[1], wire[2]);
+    EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG);
+  }
+  {  // a frame moved from another message of the same session
+    auto wire = fresh();
+    auto other = std::move(*SealMessage(k, SealDir::kToServer, 10, m));
+    wire[3] = std::move(other[3]);
+    EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG);
+  }
+  {  // cut below its tag
+    auto wire = fresh();
+    wire[3] = zmq::message_t(3);
+    EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG);
+  }
+}
+
+TEST(Seal, HeaderAndNoticeAreRecognisedOnlyWhole) {
+  zmq::message_t junk(kSealHeaderLen);
+  std::memset(junk.data(), 'D', junk.size());
+  EXPECT_FALSE(IsSealedHeader(junk));
+  EXPECT_FALSE(ReadSealHeader(zmq::message_t(3)).ok());
+  auto n = SealNotice(77, 88, "why");
+  EXPECT_TRUE(IsSealNotice(n[0]));
+  EXPECT_FALSE(IsSealedHeader(n[0]));
+  auto info = ReadSealNotice(n[0]);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->session, 77u);
+  EXPECT_EQ(info->req_id, 88u);
+}
+
+TEST(ReplayWindow, TakesEachCounterOnceAndAllowsSomeReordering) {
+  ReplayWindow w;
+  EXPECT_FALSE(w.Accept(0));
+  EXPECT_TRUE(w.Accept(1));
+  EXPECT_FALSE(w.Accept(1));
+  EXPECT_TRUE(w.Accept(3));
+  EXPECT_TRUE(w.Accept(2));  // late, inside the window
+  EXPECT_FALSE(w.Accept(2));
+  EXPECT_FALSE(w.Accept(3));
+  EXPECT_TRUE(w.Accept(3 + ReplayWindow::kWidth));
+  EXPECT_FALSE(w.Accept(3));  // now too old
+  EXPECT_TRUE(w.Accept(4 + 1));  // inside: highest - kWidth < 5
+  EXPECT_FALSE(w.Accept(5));
+  // A long jump forgets everything before.
+  EXPECT_TRUE(w.Accept(100 * ReplayWindow::kWidth));
+  EXPECT_FALSE(w.Accept(100 * ReplayWindow::kWidth - ReplayWindow::kWidth));
+  EXPECT_TRUE(w.Accept(100 * ReplayWindow::kWidth - ReplayWindow::kWidth + 1));
+  EXPECT_EQ(w.highest(), 100 * ReplayWindow::kWidth);
+}
+
+// A CURVE server (key ring of one client key) with a sealed port; Ping
+// echoes the data reversed and counts its runs and the peers it saw.
+class SealedTransport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = GenerateKeyPair();
+    auto client = GenerateKeyPair();
+    ASSERT_TRUE(server.ok() && client.ok());
+    Security sec;
+    sec.curve = true;
+    sec.server = *server;
+    sec.client = *client;
+    SetSecurity(sec);
+    client_key_ = client->public_z85;
+    ring_.SetFixed(client_key_, Role::kUser);
+    zap_ = std::make_unique<ZapHandler>(&ctx_, &ring_);
+    zap_->Start();
+    StartServer("tcp://127.0.0.1:*");
+    client_ = std::make_unique<Client>(&ctx_, server_->endpoint());
+    client_->set_sealed(true);
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    zap_.reset();
+    SetSecurity(Security{});
+  }
+  void StartServer(const std::string& at) {
+    server_ = std::make_unique<Server>(&ctx_);
+    server_->AddLane(0, 4);
+    server_->Register(Op::kPing, 0,
+                      Typed<proto::InoReq, proto::AttrRep>(
+                          [this](const proto::InoReq& req, proto::AttrRep* rep, Message& in,
+                                 Message* out) {
+                            runs_++;
+                            if (in.peer != client_key_) wrong_peer_++;
+                            rep->attr.ino = req.ino;
+                            std::string d(in.DataView());
+                            std::reverse(d.begin(), d.end());
+                            if (in.data) out->data.emplace(d.data(), d.size());
+                            return Status::Ok();
+                          }));
+    server_->SetAuthorizer([this](const std::string& key, uint32_t) {
+      return key == client_key_ && !revoked_ ? Status::Ok()
+                                             : Status::Err(EACCES, "key not allowed");
+    });
+    ASSERT_TRUE(server_->Bind(at).ok());
+    server_->Start();
+  }
+  // Calls Ping with data until the client has a session (the first calls
+  // go over CURVE while it opens one).
+  void WaitSealing() {
+    for (int i = 0; i < 100 && !client_->sealing(); ++i) {
+      Status s = Ping(i + 1, "warm");
+      ASSERT_TRUE(s.ok()) << s.err() << " " << s.message();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(client_->sealing());
+  }
+  Status Ping(uint64_t ino, const std::string& data, std::string* back = nullptr) {
+    proto::AttrRep rep;
+    Status s = client_->Call(Op::kPing, proto::InoReq{ino}, &rep, 3000, data, back);
+    if (s.ok() && rep.attr.ino != ino) return Status::Err(EIO, "wrong reply");
+    return s;
+  }
+
+  zmq::context_t ctx_;
+  KeyRing ring_;
+  std::string client_key_;
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Client> client_;
+  std::atomic<int> runs_{0};
+  std::atomic<int> wrong_peer_{0};
+  std::atomic<bool> revoked_{false};
+};
+
+TEST_F(SealedTransport, DataMovesToTheSealedPortAndKeepsEveryByte) {
+  ASSERT_NE(server_->seal_port(), 0);
+  EXPECT_FALSE(client_->sealing());
+  WaitSealing();
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + (i >> 12));
+  std::string back;
+  const uint64_t sealed = server_->sealed_requests();
+  ASSERT_TRUE(Ping(5, big, &back).ok());
+  std::reverse(back.begin(), back.end());
+  EXPECT_EQ(back, big);
+  EXPECT_EQ(server_->sealed_requests(), sealed + 1);
+  EXPECT_EQ(wrong_peer_.load(), 0);  // sealed requests carry the CURVE key that opened them
+}
+
+TEST_F(SealedTransport, ManyThreadsAtOnce) {
+  WaitSealing();
+  std::vector<std::thread> ts;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 8; ++t)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::string d(1000 + t * 100 + i, static_cast<char>('a' + t));
+        std::string back;
+        if (!Ping(t * 1000 + i + 1, d, &back).ok() || back != d) bad++;
+      }
+    });
+  const uint64_t sealed = server_->sealed_requests();
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GE(server_->sealed_requests(), sealed + 300);  // most went sealed
+  EXPECT_TRUE(client_->sealing());
+}
+
+TEST_F(SealedTransport, AuthorizationStillAppliesToSealedRequests) {
+  WaitSealing();
+  revoked_ = true;
+  EXPECT_EQ(Ping(1, "x").err(), EACCES);
+  revoked_ = false;
+  EXPECT_TRUE(Ping(2, "y").ok());
+}
+
+TEST_F(SealedTransport, AServerThatForgotTheSessionGetsTheRequestOverCurve) {
+  WaitSealing();
+  const std::string at = server_->endpoint();
+  const int old_port = server_->seal_port();
+  server_.reset();  // sessions gone; the new server's sealed port is another
+  StartServer(at);
+  ASSERT_NE(server_->seal_port(), 0);
+  const int before = runs_.load();
+  // The first call goes sealed to the old port (nobody) or is refused, so it
+  // may time out; the client must come back to a working session either way.
+  bool sealed_again = false;
+  for (int i = 0; i < 50 && !sealed_again; ++i) {
+    (void)Ping(100 + i, "after restart");
+    sealed_again = client_->sealing() && Ping(1000 + i, "sealed").ok();
+  }
+  EXPECT_TRUE(sealed_again);
+  EXPECT_GT(runs_.load(), before);
+  (void)old_port;
+}
+
+TEST_F(SealedTransport, ThePlaintextPortRunsNothingUnsealed) {
+  WaitSealing();
+  const int before = runs_.load();
+  zmq::socket_t raw(ctx_, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.set(zmq::sockopt::rcvtimeo, 500);
+  std::string ep = server_->endpoint();
+  raw.connect(ep.substr(0, ep.rfind(':') + 1) + std::to_string(server_->seal_port()));
+  // A plain request, as on an insecure cluster: no answer, not run.
+  Message m = Sample(10);
+  ASSERT_TRUE(SendMessage(raw, m, false));
+  std::vector<zmq::message_t> got;
+  EXPECT_FALSE(zmq::recv_multipart(raw, std::back_inserter(got)));
+  // Sealed under a made-up session: a notice, not run.
+  auto wire = SealMessage(Key(), SealDir::kToServer, 1, m);
+  ASSERT_TRUE(wire.ok());
+  ForwardFrames(raw, *wire);
+  got.clear();
+  ASSERT_TRUE(zmq::recv_multipart(raw, std::back_inserter(got)));
+  ASSERT_FALSE(got.empty());
+  EXPECT_TRUE(IsSealNotice(got[0]));
+  EXPECT_EQ(ReadSealNotice(got[0])->req_id, 42u);
+  // Garbage frames: nothing.
+  std::vector<zmq::message_t> junk;
+  junk.emplace_back("DSL1", 4);
+  junk.emplace_back(std::string(100, 'z').data(), 100);
+  ForwardFrames(raw, junk);
+  got.clear();
+  EXPECT_FALSE(zmq::recv_multipart(raw, std::back_inserter(got)));
+  EXPECT_EQ(runs_.load(), before);
+  EXPECT_TRUE(Ping(3, "still fine").ok());
+}
+
+TEST_F(SealedTransport, SealOpenIsRefusedWithoutCurve) {
+  // kSealOpen sent sealed (inside a session) is refused: keys only over CURVE.
+  WaitSealing();
+  proto::Empty rep;
+  EXPECT_EQ(client_->Call(Op::kSealOpen, proto::Empty{}, &rep, 3000).err(), EPROTO);
+}
+
+}  // namespace
+}  // namespace dos::net
