@@ -165,11 +165,11 @@ void Client::Reconnect() {
 
 bool Client::sealing() {
   std::lock_guard<std::mutex> lock(sock_mu_);
-  return seal_.has_value();
+  return seal_ && seal_->ready;
 }
 
 bool Client::SendSealedLocked(Message& req, Pending* p) {
-  if (!seal_ || !bulk_) return false;
+  if (!seal_ || !seal_->ready || !bulk_) return false;
   if (seal_->out + 1 >= kSealMaxCounter) {
     seal_.reset();  // a fresh session, before the nonces could repeat
     return false;
@@ -178,19 +178,28 @@ bool Client::SendSealedLocked(Message& req, Pending* p) {
   if (!wire.ok()) return false;
   p->resend = std::move(req);
   p->sealed_session = seal_->key.session;
-  for (size_t i = 0; i < wire->size(); ++i) {
-    auto more = i + 1 < wire->size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+  SendBulkLocked(*wire);
+  return true;
+}
+
+void Client::SendBulkLocked(std::vector<zmq::message_t>& wire) {
+  for (size_t i = 0; i < wire.size(); ++i) {
+    auto more = i + 1 < wire.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
     try {
-      if (!bulk_->send((*wire)[i], more | zmq::send_flags::dontwait)) break;
+      if (!bulk_->send(wire[i], more | zmq::send_flags::dontwait)) break;
     } catch (const zmq::error_t&) {
       break;  // lost: the caller's deadline reports it
     }
   }
-  return true;
 }
 
 void Client::OpenSealLocked() {
   auto now = std::chrono::steady_clock::now();
+  if (seal_ && !seal_->ready && now >= seal_->probe_deadline) {
+    seal_.reset();  // the sealed port does not answer: CURVE for a while
+    seal_retry_after_ = now + kSealRetryAfter;
+  }
+  if (seal_) return;
   if ((seal_open_id_ != 0 && now < seal_open_deadline_) || now < seal_retry_after_) return;
   Message req;
   req.env.op = static_cast<uint32_t>(proto::Op::kSealOpen);
@@ -242,7 +251,19 @@ void Client::OnSealOpened(Message& m) {
   Seal seal;
   seal.key.session = r.session;
   std::memcpy(seal.key.key.data(), r.key.data(), kSealKeyLen);
+  // The probe: kSealOpen sent sealed, which a server answers sealed and empty.
+  Message probe;
+  probe.env.op = static_cast<uint32_t>(proto::Op::kSealOpen);
+  probe.env.id = next_id_.fetch_add(1);
+  probe.env.timeout_ms = kSealOpenTimeoutMs;
+  probe.body = proto::Encode(proto::Empty{});
+  seal.probe_id = probe.env.id;
+  seal.probe_deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kSealOpenTimeoutMs);
+  auto wire = SealMessage(seal.key, SealDir::kToServer, ++seal.out, probe);
+  if (!wire.ok()) return;
   seal_ = std::move(seal);
+  SendBulkLocked(*wire);
 }
 
 void Client::DropSessionAfterTimeout(uint64_t session) {
@@ -281,6 +302,14 @@ void Client::DrainBulkLocked() {
   if (!seal_->in.Accept(h->counter)) return;
   Message m;
   if (!ParseMessage(plain, 0, &m).ok() || m.env.id != h->req_id) return;
+  if (!seal_->ready && m.env.id == seal_->probe_id) {
+    seal_->ready = m.env.err == 0;
+    if (!seal_->ready) {
+      seal_.reset();
+      seal_retry_after_ = std::chrono::steady_clock::now() + kSealRetryAfter;
+    }
+    return;
+  }
   Deliver(std::move(m));
 }
 
@@ -363,7 +392,7 @@ Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::m
   // caller's deadline reports it. Never block here: sock_mu_ is held.
   if (!want_sealed_ || !GetSecurity().curve || !SendSealedLocked(req, p.get())) {
     (void)SendMessage(*dealer_, req, true);
-    if (want_sealed_ && GetSecurity().curve && !seal_) OpenSealLocked();
+    if (want_sealed_ && GetSecurity().curve) OpenSealLocked();
   }
   DrainLocked();
   return t;

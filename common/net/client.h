@@ -52,7 +52,7 @@ class Client {
   // Requests go sealed when they can (see above). Call before the first
   // request; for clients that carry bulk data.
   void set_sealed(bool on) { want_sealed_ = on; }
-  // A session key is in hand: requests now go sealed (tests, metrics).
+  // A session is open and its probe came back: requests now go sealed.
   bool sealing();
 
   // A request sent and not yet waited for (see Send, Wait).
@@ -122,6 +122,11 @@ class Client {
     SealKey key;
     uint64_t out = 0;  // the last counter sent
     ReplayWindow in;
+    // Requests go sealed only once a sealed probe came back sealed: a
+    // firewall may let the CURVE port through and not the sealed one.
+    bool ready = false;
+    uint64_t probe_id = 0;
+    std::chrono::steady_clock::time_point probe_deadline;
   };
   // Polls the sockets' descriptors until one is readable, the wake fd is
   // written, or deadline (at most kLeadSliceMs), then drains them.
@@ -134,6 +139,7 @@ class Client {
   // Under sock_mu_: the sealed side (see set_sealed).
   bool SendSealedLocked(Message& req, Pending* p);
   void OpenSealLocked();
+  void SendBulkLocked(std::vector<zmq::message_t>& wire);
   void OnSealOpened(Message& m);
   void DrainBulkLocked();
   void ResendLocked(uint64_t id);

@@ -202,7 +202,14 @@ class SealedTransport : public ::testing::Test {
       return key == client_key_ && !revoked_ ? Status::Ok()
                                              : Status::Err(EACCES, "key not allowed");
     });
-    ASSERT_TRUE(server_->Bind(at).ok());
+    // A port just left by a stopped server is freed by ZeroMQ's I/O thread
+    // a moment later.
+    Status bound = server_->Bind(at);
+    for (int i = 0; i < 100 && !bound.ok(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      bound = server_->Bind(at);
+    }
+    ASSERT_TRUE(bound.ok()) << bound.message();
     server_->Start();
   }
   // Calls Ping with data until the client has a session (the first calls
@@ -328,11 +335,84 @@ TEST_F(SealedTransport, ThePlaintextPortRunsNothingUnsealed) {
   EXPECT_TRUE(Ping(3, "still fine").ok());
 }
 
-TEST_F(SealedTransport, SealOpenIsRefusedWithoutCurve) {
-  // kSealOpen sent sealed (inside a session) is refused: keys only over CURVE.
+TEST_F(SealedTransport, SealOpenInsideASessionGivesNoKey) {
+  // kSealOpen sent sealed is the client's probe: answered, but empty.
   WaitSealing();
-  proto::Empty rep;
-  EXPECT_EQ(client_->Call(Op::kSealOpen, proto::Empty{}, &rep, 3000).err(), EPROTO);
+  proto::SealOpenRep rep;
+  ASSERT_TRUE(client_->Call(Op::kSealOpen, proto::Empty{}, &rep, 3000).ok());
+  EXPECT_EQ(rep.session, 0u);
+  EXPECT_TRUE(rep.key.empty());
+}
+
+// A port nothing listens on (bound, then closed).
+int DeadPort() {
+  zmq::context_t c;
+  zmq::socket_t s(c, zmq::socket_type::router);
+  s.bind("tcp://127.0.0.1:*");
+  std::string ep = s.get(zmq::sockopt::last_endpoint);
+  return std::stoi(ep.substr(ep.rfind(':') + 1));
+}
+
+TEST_F(SealedTransport, ASealedPortThatDoesNotAnswerLeavesTheClientOnCurve) {
+  // A CURVE server of its own that hands out a key for a sealed port where
+  // nothing answers (as behind a firewall that passes only the CURVE port).
+  // The client's probe never comes back, so every call stays on CURVE and
+  // is answered; none goes into the void.
+  zmq::socket_t fake(ctx_, zmq::socket_type::router);
+  ApplyServerSecurity(fake);
+  fake.set(zmq::sockopt::linger, 0);
+  fake.bind("tcp://127.0.0.1:*");
+  const std::string ep = fake.get(zmq::sockopt::last_endpoint);
+  const int dead = DeadPort();
+  std::atomic<bool> stop{false};
+  std::atomic<int> opens{0};
+  std::thread serve([&] {
+    fake.set(zmq::sockopt::rcvtimeo, 50);
+    while (!stop) {
+      std::vector<zmq::message_t> f;
+      if (!zmq::recv_multipart(fake, std::back_inserter(f)) || f.size() < 3) continue;
+      Message in;
+      if (!ParseMessage(f, 1, &in).ok()) continue;
+      Message out;
+      out.env.op = in.env.op;
+      out.env.id = in.env.id;
+      if (in.env.op == static_cast<uint32_t>(Op::kSealOpen)) {
+        opens++;
+        proto::SealOpenRep r;
+        r.session = 1;
+        r.key.assign(kSealKeyLen, 'k');
+        r.port = static_cast<uint32_t>(dead);
+        out.body = proto::Encode(r);
+      } else {
+        proto::InoReq req;
+        (void)proto::Decode(in.body, &req);
+        proto::AttrRep r;
+        r.attr.ino = req.ino;
+        out.body = proto::Encode(r);
+      }
+      fake.send(f[0], zmq::send_flags::sndmore);
+      SendMessage(fake, out, false);
+    }
+  });
+  Client c(&ctx_, ep);
+  c.set_sealed(true);
+  int ok = 0, bad = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+  while (std::chrono::steady_clock::now() < until) {  // past the probe's 5 s
+    proto::AttrRep rep;
+    if (c.Call(Op::kPing, proto::InoReq{3}, &rep, 2000).ok() && rep.attr.ino == 3) {
+      ok++;
+    } else {
+      bad++;
+    }
+    EXPECT_FALSE(c.sealing());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop = true;
+  serve.join();
+  EXPECT_EQ(bad, 0);
+  EXPECT_GT(ok, 0);
+  EXPECT_GE(opens.load(), 1);
 }
 
 }  // namespace

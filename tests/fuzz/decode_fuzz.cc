@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "common/net/message.h"
+#include "common/net/seal.h"
 #include "common/proto/codec.h"
 
 namespace dos::fuzz {
@@ -63,6 +64,14 @@ bool Frames(const uint8_t* data, size_t len) {
   }
   // As Server::Dispatch: the routing id, then the message.
   if (frames.size() < 2) return false;
+  if (net::IsSealNotice(frames[1])) return net::ReadSealNotice(frames[1]).ok();
+  if (net::IsSealedHeader(frames[1])) {
+    auto h = net::ReadSealHeader(frames[1]);
+    if (!h.ok()) return false;
+    net::SealKey key;  // all zero: the input cannot know a real one
+    std::vector<zmq::message_t> plain;
+    return net::OpenFrames(key, net::SealDir::kToServer, *h, frames, 1, &plain).ok();
+  }
   net::Message msg;
   if (!net::ParseMessage(frames, 1, &msg).ok()) return false;
   for (const OpRoute& r : kOpRoutes) {
@@ -139,6 +148,7 @@ const std::vector<OpRoute> kOpRoutes = {
     {uint32_t(Op::kChunkScrub), kChunkScrubReq, kChunkScrubRep},
     {uint32_t(Op::kPeerPing), kPeerPingReq, kPeerPingRep},
     {uint32_t(Op::kNodeEcho), kEmpty, kEmpty},
+    {uint32_t(Op::kSealOpen), kEmpty, kSealOpenRep},
     {uint32_t(Op::kKeyAdd), kKeyAddReq, kEmpty},
     {uint32_t(Op::kKeyList), kEmpty, kKeyListRep},
     {uint32_t(Op::kKeyRevoke), kKeyRevokeReq, kEmpty},

@@ -15,7 +15,10 @@
 //                         net::ParseMessage as in Server::Dispatch and, for a
 //                         known op, the body is decoded into the op's request
 //                         (then Valid(), as net::Typed does) and its reply
-//                         (as net::Client's caller does).
+//                         (as net::Client's caller does). Frames that
+//                         start with a sealed header or notice go through
+//                         their readers and net::OpenFrames (under a fixed
+//                         key) as on a sealed port.
 // Nothing here may throw, leak or read out of bounds for any input.
 #pragma once
 
@@ -46,7 +49,7 @@ namespace dos::fuzz {
   X(PeerPingReq) X(PeerPingRep) X(HeartbeatRep)  \
   X(KeyInfo) X(KeyAddReq) X(KeyRevokeReq) X(KeySyncReq) X(KeyListRep)                           \
   X(ChunkDeleteManyReq) X(FailedChunk) X(ChunkDeleteManyRep) X(Extent) X(ReleaseManyReq)    \
-  X(RemoveRep) X(RenameRep)
+  X(RemoveRep) X(RenameRep) X(SealOpenRep)
 
 enum StructId : uint8_t {
 #define DOS_FUZZ_ENUM(T) k##T,

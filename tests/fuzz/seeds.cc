@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "common/net/seal.h"
 #include "common/proto/codec.h"
 #include "tests/fuzz/decode_fuzz.h"
 
@@ -304,6 +305,7 @@ std::vector<std::vector<std::string>> Bases() {
   b[kPeerPingReq].push_back(Encode(PeerPingReq{{"tcp://127.0.0.1:7702"}, 3}));
   b[kPeerPingRep].push_back(Encode(PeerPingRep{{5, -1}}));
   b[kHeartbeatRep].push_back(Encode(HeartbeatRep{3, {{"replication", "2"}}, 2, 3}));
+  b[kSealOpenRep].push_back(Encode(SealOpenRep{~0ull, std::string(32, '\0'), 65535}));
   b[kJoinReq].push_back(Encode(JoinReq{"node4", "tcp://127.0.0.1:7704", "abc"}));
   const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   b[kKeyInfo].push_back(Encode(KeyInfo{"admin", key, "admin", true, 1700000000000}));
@@ -360,6 +362,19 @@ void AddFrameSeeds(const std::vector<std::vector<std::string>>& bases,
   }
   for (uint32_t op : {0u, 24u, 43u, 99u, 106u, 200u, ~0u})
     out->push_back(FramesInput({id, env(op, 1), proto::Encode(proto::Empty{})}));
+  // A sealed chunk write under the all-zero key the fuzz target opens with,
+  // and a notice.
+  net::Message w;
+  w.env.op = static_cast<uint32_t>(proto::Op::kChunkWrite);
+  w.env.id = 77;
+  w.body = bases[kChunkWriteReq][0];
+  w.data.emplace("data", 4);
+  if (auto sealed = net::SealMessage(net::SealKey{}, net::SealDir::kToServer, 1, w); sealed.ok()) {
+    std::vector<std::string> f{id};
+    for (auto& m : *sealed) f.push_back(m.to_string());
+    out->push_back(FramesInput(f));
+  }
+  out->push_back(FramesInput({id, net::SealNotice(1, 77, "x")[0].to_string()}));
   out->push_back(FramesInput({id}));
   out->push_back(FramesInput({id, "garbage", "x"}));
   out->push_back(FramesInput({id, "", ""}));

@@ -55,7 +55,8 @@ OP = dict(
     node_label=52, node_admin=53, node_remove=54, node_add=55, join=56, net_ping=57,
     chunk_write=100, chunk_read=101, chunk_truncate=102, chunk_delete=103, chunk_stat=104,
     chunk_sync=105, chunk_inventory=107, chunk_scrub=108, chunk_forward=109,
-    chunk_forward_last=110, chunk_delete_many=111, peer_ping=115, node_echo=116)
+    chunk_forward_last=110, chunk_delete_many=111, peer_ping=115, node_echo=116,
+    seal_open=120)
 META_OPS = {v for k, v in OP.items() if v < 100}
 CHUNK_OPS = {v for k, v in OP.items() if v >= 100}
 
