@@ -168,17 +168,15 @@ bool Client::sealing() {
   return seal_ && seal_->ready;
 }
 
-bool Client::SendSealedLocked(Message& req, Pending* p) {
+bool Client::ReserveSeal(SealKey* key, uint64_t* counter) {
+  std::lock_guard<std::mutex> lock(sock_mu_);
   if (!seal_ || !seal_->ready || !bulk_) return false;
   if (seal_->out + 1 >= kSealMaxCounter) {
     seal_.reset();  // a fresh session, before the nonces could repeat
     return false;
   }
-  auto wire = SealMessage(seal_->key, SealDir::kToServer, ++seal_->out, req);
-  if (!wire.ok()) return false;
-  p->resend = std::move(req);
-  p->sealed_session = seal_->key.session;
-  SendBulkLocked(*wire);
+  *key = seal_->key;
+  *counter = ++seal_->out;
   return true;
 }
 
@@ -386,13 +384,33 @@ Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::m
     std::lock_guard<std::mutex> lock(mu_);
     pending_[req.env.id] = p;
   }
+  const bool sealed = want_sealed_ && GetSecurity().curve;
+  // Sealed outside sock_mu_, so that several callers encrypt at once; the
+  // counters may then leave out of order, which the server's window allows.
+  std::optional<std::vector<zmq::message_t>> wire;
+  uint64_t session = 0;
+  if (sealed) {
+    SealKey key;
+    uint64_t counter = 0;
+    if (ReserveSeal(&key, &counter)) {
+      auto w = SealMessage(key, SealDir::kToServer, counter, req);
+      if (w.ok()) {
+        wire = std::move(*w);
+        session = key.session;
+      }
+    }
+  }
   std::lock_guard<std::mutex> lock(sock_mu_);
   if (reconnect_) Reconnect();
   // A failed send (no peer yet for a bad endpoint) loses the request: the
   // caller's deadline reports it. Never block here: sock_mu_ is held.
-  if (!want_sealed_ || !GetSecurity().curve || !SendSealedLocked(req, p.get())) {
+  if (wire && bulk_) {
+    p->resend = std::move(req);
+    p->sealed_session = session;
+    SendBulkLocked(*wire);
+  } else {
     (void)SendMessage(*dealer_, req, true);
-    if (want_sealed_ && GetSecurity().curve) OpenSealLocked();
+    if (sealed) OpenSealLocked();
   }
   DrainLocked();
   return t;

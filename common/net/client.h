@@ -137,7 +137,8 @@ class Client {
   void Reconnect();
   void Deliver(Message m);
   // Under sock_mu_: the sealed side (see set_sealed).
-  bool SendSealedLocked(Message& req, Pending* p);
+  // Takes sock_mu_: the session's key and the next counter, if it is ready.
+  bool ReserveSeal(SealKey* key, uint64_t* counter);
   void OpenSealLocked();
   void SendBulkLocked(std::vector<zmq::message_t>& wire);
   void OnSealOpened(Message& m);

@@ -136,21 +136,30 @@ Result<std::vector<zmq::message_t>> SealMessage(const SealKey& k, SealDir dir, u
   return out;
 }
 
+Status OpenFrame(const SealKey& k, SealDir dir, const zmq::message_t& header,
+                 const SealHeader& h, size_t index, const zmq::message_t& frame,
+                 zmq::message_t* out) {
+  if (frame.size() < kSealTagLen) return Status::Err(EBADMSG, "sealed frame shorter than its tag");
+  const size_t len = frame.size() - kSealTagLen;
+  zmq::message_t p(len);
+  if (!Decrypt(k, Nonce(dir, index, h.counter), static_cast<const uint8_t*>(header.data()),
+               kSealHeaderLen, static_cast<const uint8_t*>(frame.data()), len,
+               static_cast<uint8_t*>(p.data())))
+    return Status::Err(EBADMSG, "sealed frame failed authentication");
+  *out = std::move(p);
+  return Status::Ok();
+}
+
 Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
                   std::vector<zmq::message_t>& wire, size_t first,
-                  std::vector<zmq::message_t>* plain) {
+                  std::vector<zmq::message_t>* plain, size_t count) {
   if (wire.size() - first != static_cast<size_t>(h.frames) + 1)
     return Status::Err(EBADMSG, "sealed message: frame count does not match its header");
   plain->clear();
-  const auto* aad = static_cast<const uint8_t*>(wire[first].data());
-  for (size_t i = 0; i < h.frames; ++i) {
-    zmq::message_t& f = wire[first + 1 + i];
-    if (f.size() < kSealTagLen) return Status::Err(EBADMSG, "sealed frame shorter than its tag");
-    const size_t len = f.size() - kSealTagLen;
-    zmq::message_t p(len);
-    if (!Decrypt(k, Nonce(dir, i, h.counter), aad, kSealHeaderLen,
-                 static_cast<const uint8_t*>(f.data()), len, static_cast<uint8_t*>(p.data())))
-      return Status::Err(EBADMSG, "sealed frame failed authentication");
+  for (size_t i = 0; i < h.frames && i < count; ++i) {
+    zmq::message_t p;
+    if (Status s = OpenFrame(k, dir, wire[first], h, i, wire[first + 1 + i], &p); !s.ok())
+      return s;
     plain->push_back(std::move(p));
   }
   return Status::Ok();

@@ -74,11 +74,18 @@ Result<SealHeader> ReadSealHeader(const zmq::message_t& first);
 Result<std::vector<zmq::message_t>> SealMessage(const SealKey& k, SealDir dir, uint64_t counter,
                                                 Message& msg);
 // Opens the sealed frames wire[first+1 ..] (wire[first] is the header h,
-// already read) into *plain. EBADMSG when a frame fails authentication or the
-// count does not match the header; the frames are then not to be used.
+// already read) into *plain: all of them, or the first `count` (a server
+// opens the data frame later, on a worker thread, with OpenFrame). EBADMSG
+// when a frame fails authentication or the number of frames does not match
+// the header; the frames are then not to be used.
 Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
                   std::vector<zmq::message_t>& wire, size_t first,
-                  std::vector<zmq::message_t>* plain);
+                  std::vector<zmq::message_t>* plain, size_t count = kSealMaxFrames);
+// Opens frame number index (0 = envelope) of the message whose header frame
+// is header (read as h) into *out. EBADMSG when it fails authentication.
+Status OpenFrame(const SealKey& k, SealDir dir, const zmq::message_t& header,
+                 const SealHeader& h, size_t index, const zmq::message_t& frame,
+                 zmq::message_t* out);
 
 // The notice for a request that could not be opened, and its reading.
 std::vector<zmq::message_t> SealNotice(uint64_t session, uint64_t req_id, const std::string& why);

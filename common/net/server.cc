@@ -180,8 +180,9 @@ bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std
   };
   auto it = sessions_.find(h->session);
   if (it == sessions_.end()) return notice("unknown session");
+  // Envelope and body now; the data frame on the worker (Worker).
   std::vector<zmq::message_t> plain;
-  if (!OpenFrames(it->second->key, SealDir::kToServer, *h, frames, 1, &plain).ok())
+  if (!OpenFrames(it->second->key, SealDir::kToServer, *h, frames, 1, &plain, 2).ok())
     return notice("sealed message failed authentication");
   if (!it->second->in.Accept(h->counter)) return notice("sealed message replayed or too old");
   job->seal = it->second;
@@ -190,6 +191,15 @@ bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std
   *s = ParseMessage(plain, 0, &job->msg);
   if (s->ok() && job->msg.env.id != h->req_id)
     *s = Status::Err(EPROTO, "sealed message: envelope id does not match its header");
+  if (s->ok() && h->frames == 3) {
+    if (frames[4].size() > proto::kMaxData + kSealTagLen) {
+      *s = Status::Err(EINVAL, "data frame over size limit");
+    } else {
+      job->seal_h = *h;
+      job->seal_header = std::move(frames[1]);
+      job->sealed_data = std::move(frames[4]);
+    }
+  }
   return true;
 }
 
@@ -352,8 +362,15 @@ void Server::Worker(Lane* lane) {
                                      " ms in the queue, past its timeout of " +
                                      std::to_string(job.msg.env.timeout_ms) + " ms; not run");
     } else {
+      if (job.sealed_data) {
+        zmq::message_t data;
+        s = OpenFrame(job.seal->key, SealDir::kToServer, job.seal_header, job.seal_h, 2,
+                      *job.sealed_data, &data);
+        job.sealed_data.reset();
+        if (s.ok()) job.msg.data = std::move(data);
+      }
       try {
-        s = routes_.at(job.msg.env.op).handler(job.msg, &rep);
+        if (s.ok()) s = routes_.at(job.msg.env.op).handler(job.msg, &rep);
       } catch (const std::exception& e) {
         s = Status::Err(EIO, std::string("handler failed: ") + e.what());
       }

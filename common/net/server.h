@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +94,10 @@ class Server {
     Message msg;
     std::chrono::steady_clock::time_point queued;  // when the I/O thread took it in
     std::shared_ptr<SealSession> seal;             // a sealed request: reply sealed
+    // Its data frame, still sealed: opened by the worker, off the I/O thread.
+    zmq::message_t seal_header;
+    SealHeader seal_h;
+    std::optional<zmq::message_t> sealed_data;
   };
   struct Lane {
     int threads = 1;
