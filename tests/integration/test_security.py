@@ -187,15 +187,57 @@ def test_revoke_takes_effect(cluster3):
     assert keys["temp"]["revoked"]
 
 
+def sealed_ports(c):
+    """The ports c's dosd processes listen on besides their --listen ports:
+    their sealed ports (none with --insecure)."""
+    lo, hi = c.base_port, c.base_port + 99
+    by_pid = {}
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if '"dosd"' not in line:
+            continue
+        port = int(line.split()[3].rsplit(":", 1)[1])
+        pid = line.split("pid=")[1].split(",")[0]
+        by_pid.setdefault(pid, set()).add(port)
+    ports = set()
+    for owned in by_pid.values():
+        if any(lo <= p <= hi for p in owned):
+            ports |= {p for p in owned if not lo <= p <= hi}
+    return ports
+
+
+def payload_by_port(pcap):
+    """TCP payload bytes per port (source or destination) of a pcap of lo."""
+    counts = {}
+    off = 24  # global header; lo captures as Ethernet (14-byte header)
+    while off + 16 <= len(pcap):
+        incl = int.from_bytes(pcap[off + 8:off + 12], "little")
+        pkt = pcap[off + 16:off + 16 + incl]
+        off += 16 + incl
+        ip = pkt[14:]
+        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+            continue
+        ihl = (ip[0] & 15) * 4
+        total = int.from_bytes(ip[2:4], "big")
+        tcp = ip[ihl:]
+        if len(tcp) < 20:
+            continue
+        data = total - ihl - (tcp[12] >> 4) * 4
+        for port in (int.from_bytes(tcp[0:2], "big"), int.from_bytes(tcp[2:4], "big")):
+            counts[port] = counts.get(port, 0) + max(data, 0)
+    return counts
+
+
 def capture(c, action):
-    """Runs action() while tcpdump records loopback traffic on c's ports;
-    returns the captured bytes."""
+    """Runs action() while tcpdump records loopback traffic on c's ports
+    (the --listen ones and the sealed ones); returns the captured bytes."""
     if shutil.which("tcpdump") is None:
         pytest.skip("tcpdump is not installed (scripts/install-deps)")
     pcap = c.root / f"capture-{time.monotonic_ns()}.pcap"
     lo, hi = c.base_port, c.base_port + 99
+    ports = "".join(f" or tcp port {p}" for p in sorted(sealed_ports(c)))
     proc = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-s", "0", "-w", str(pcap),
-                             f"tcp portrange {lo}-{hi}"],
+                             f"tcp portrange {lo}-{hi}{ports}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert poll(lambda: pcap.exists() and pcap.stat().st_size > 0, timeout=10), \
@@ -220,15 +262,34 @@ def write_marker(c):
 
 
 def test_no_plaintext_on_the_wire(cluster3):
+    # Sessions first: a client's first requests to a node go over CURVE
+    # while it asks for a key (writes and reads touch every node).
+    for i in range(12):
+        write_file(cluster3.mount / f"warm{i}", os.urandom(64 * 1024))
+        read_file(cluster3.mount / f"warm{i}")
     captured = write_marker(cluster3)
     assert len(captured) > 100000, f"only {len(captured)} bytes captured"
     assert MARKER not in captured
+    # The file's bytes went over the sealed ports (AES-256-GCM), not CURVE.
+    sealed = sealed_ports(cluster3)
+    assert len(sealed) == 3, sealed
+    by_port = payload_by_port(captured)
+    assert sum(by_port.get(p, 0) for p in sealed) > 900000, (sealed, by_port)
+    # The marker's write went along a chain (one extent of 900 KB): the
+    # node that forwarded it has a session with the next one by now.
+    def node_to_node():
+        out = subprocess.run(["ss", "-tnpH", "state", "established"], capture_output=True,
+                             text=True, check=True).stdout
+        return [l for l in out.splitlines()
+                if '"dosd"' in l and int(l.split()[3].rsplit(":", 1)[1]) in sealed]
+    assert poll(node_to_node, timeout=10), "no dosd holds a sealed connection to another"
 
 
 def test_marker_visible_without_curve(cluster):
     """The control: with --insecure the same capture finds the marker, so the
     capture above would have seen plaintext."""
     c = cluster(nodes=2, insecure=True)
+    assert sealed_ports(c) == set()
     captured = write_marker(c)
     assert MARKER in captured
 
