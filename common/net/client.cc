@@ -129,7 +129,7 @@ void Client::OnMonitorEvent() {
     connected_ = false;
     // A new CURVE connection: the server may have restarted and forgotten
     // the session (and listen on another sealed port). Ask again.
-    seal_.reset();
+    DropSealLocked();
     std::lock_guard<std::mutex> lock(mu_);
     hint_.clear();
   } else if (event == ZMQ_EVENT_DISCONNECTED) {
@@ -172,7 +172,7 @@ bool Client::ReserveSeal(SealKey* key, uint64_t* counter) {
   std::lock_guard<std::mutex> lock(sock_mu_);
   if (!seal_ || !seal_->ready || !bulk_) return false;
   if (seal_->out + 1 >= kSealMaxCounter) {
-    seal_.reset();  // a fresh session, before the nonces could repeat
+    DropSealLocked();  // a fresh session, before the nonces could repeat
     return false;
   }
   *key = seal_->key;
@@ -264,9 +264,14 @@ void Client::OnSealOpened(Message& m) {
   SendBulkLocked(*wire);
 }
 
+void Client::DropSealLocked() {
+  if (seal_ && seal_->ready) prev_seal_ = std::move(seal_);
+  seal_.reset();
+}
+
 void Client::DropSessionAfterTimeout(uint64_t session) {
   std::lock_guard<std::mutex> lock(sock_mu_);
-  if (seal_ && seal_->key.session == session) seal_.reset();
+  if (seal_ && seal_->key.session == session) DropSealLocked();
 }
 
 // A refused sealed request goes again over CURVE, once.
@@ -289,18 +294,24 @@ void Client::DrainBulkLocked() {
     return;
   if (IsSealNotice(frames[0])) {
     auto n = ReadSealNotice(frames[0]);
-    if (seal_ && n->session == seal_->key.session) seal_.reset();  // opened again on next send
+    if (seal_ && n->session == seal_->key.session) DropSealLocked();  // opened again on next send
     ResendLocked(n->req_id);
     return;
   }
   auto h = ReadSealHeader(frames[0]);
-  if (!h.ok() || !seal_ || h->session != seal_->key.session) return;  // nothing to match
+  if (!h.ok()) return;
+  // The current session, or the one before it: replies to requests sent
+  // under it may still come after it was dropped.
+  Seal* seal = seal_ && seal_->key.session == h->session            ? &*seal_
+               : prev_seal_ && prev_seal_->key.session == h->session ? &*prev_seal_
+                                                                     : nullptr;
+  if (!seal) return;  // nothing to match
   std::vector<zmq::message_t> plain;
-  if (!OpenFrames(seal_->key, SealDir::kToClient, *h, frames, 0, &plain).ok()) return;
-  if (!seal_->in.Accept(h->counter)) return;
+  if (!OpenFrames(seal->key, SealDir::kToClient, *h, frames, 0, &plain).ok()) return;
+  if (!seal->in.Accept(h->counter)) return;
   Message m;
   if (!ParseMessage(plain, 0, &m).ok() || m.env.id != h->req_id) return;
-  if (!seal_->ready && m.env.id == seal_->probe_id) {
+  if (seal == &*seal_ && !seal_->ready && m.env.id == seal_->probe_id) {
     seal_->ready = m.env.err == 0;
     if (!seal_->ready) {
       seal_.reset();

@@ -144,6 +144,9 @@ class Client {
   void OnSealOpened(Message& m);
   void DrainBulkLocked();
   void ResendLocked(uint64_t id);
+  // Ends the session (a new one opens on the next send); it stays as
+  // prev_seal_ to open replies already on their way.
+  void DropSealLocked();
   // A sealed request timed out: the session may be gone with its server
   // (a restarted server has another sealed port); open another.
   void DropSessionAfterTimeout(uint64_t session);
@@ -171,6 +174,7 @@ class Client {
   std::atomic<int> bulk_fd_{-1};
   std::string bulk_endpoint_;
   std::optional<Seal> seal_;
+  std::optional<Seal> prev_seal_;  // the session before seal_, for late replies
   uint64_t seal_open_id_ = 0;  // the kSealOpen in flight
   std::chrono::steady_clock::time_point seal_open_deadline_;
   std::chrono::steady_clock::time_point seal_retry_after_;  // the server said no

@@ -192,6 +192,9 @@ class SealedTransport : public ::testing::Test {
                                  Message* out) {
                             runs_++;
                             if (in.peer != client_key_) wrong_peer_++;
+                            if (req.ino >= 1000000)  // sleeps ino - 1000000 ms
+                              std::this_thread::sleep_for(
+                                  std::chrono::milliseconds(req.ino - 1000000));
                             rep->attr.ino = req.ino;
                             std::string d(in.DataView());
                             std::reverse(d.begin(), d.end());
@@ -222,9 +225,10 @@ class SealedTransport : public ::testing::Test {
     }
     ASSERT_TRUE(client_->sealing());
   }
-  Status Ping(uint64_t ino, const std::string& data, std::string* back = nullptr) {
+  Status Ping(uint64_t ino, const std::string& data, std::string* back = nullptr,
+              int timeout_ms = 3000) {
     proto::AttrRep rep;
-    Status s = client_->Call(Op::kPing, proto::InoReq{ino}, &rep, 3000, data, back);
+    Status s = client_->Call(Op::kPing, proto::InoReq{ino}, &rep, timeout_ms, data, back);
     if (s.ok() && rep.attr.ino != ino) return Status::Err(EIO, "wrong reply");
     return s;
   }
@@ -272,6 +276,20 @@ TEST_F(SealedTransport, ManyThreadsAtOnce) {
   EXPECT_EQ(bad.load(), 0);
   EXPECT_GE(server_->sealed_requests(), sealed + 300);  // most went sealed
   EXPECT_TRUE(client_->sealing());
+}
+
+TEST_F(SealedTransport, RepliesUnderADroppedSessionStillArrive) {
+  // A sealed call that times out makes the client open a new session; a
+  // slower call sent before, under the old one, must still get its reply.
+  WaitSealing();
+  Status slow;
+  std::thread t([&] { slow = Ping(1000000 + 400, "slow", nullptr, 5000); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(Ping(1000000 + 1500, "times out", nullptr, 100).err(), ETIMEDOUT);
+  EXPECT_FALSE(client_->sealing());  // dropped after the timeout
+  t.join();
+  EXPECT_TRUE(slow.ok()) << slow.message();
+  WaitSealing();  // and a new session comes
 }
 
 TEST_F(SealedTransport, AuthorizationStillAppliesToSealedRequests) {
