@@ -20,6 +20,26 @@ constexpr int kMonitorEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
+// Never blocks, never lingers, reconnects soon; the frame limit of a server.
+void SetDealerOptions(zmq::socket_t& sock) {
+  sock.set(zmq::sockopt::linger, 0);
+  sock.set(zmq::sockopt::sndhwm, 0);
+  sock.set(zmq::sockopt::rcvhwm, 0);
+  sock.set(zmq::sockopt::reconnect_ivl, 100);
+  sock.set(zmq::sockopt::reconnect_ivl_max, 1000);
+  sock.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxData + proto::kMaxBody));
+}
+
+// kSealOpen: over CURVE it asks for a session; sealed, it is the probe.
+Message SealOpenRequest(uint64_t id) {
+  Message req;
+  req.env.op = static_cast<uint32_t>(proto::Op::kSealOpen);
+  req.env.id = id;
+  req.env.timeout_ms = kSealOpenTimeoutMs;
+  req.body = proto::Encode(proto::Empty{});
+  return req;
+}
+
 // The message of a failed handshake (event, value as the monitor gives them).
 std::string HandshakeError(const std::string& endpoint, uint16_t event, uint32_t value) {
   std::string head = "authentication failed: " + endpoint + " ";
@@ -41,13 +61,7 @@ Client::Client(zmq::context_t* ctx, std::string endpoint)
   try {
     dealer_.emplace(*ctx_, zmq::socket_type::dealer);
     ApplyClientSecurity(*dealer_);
-    dealer_->set(zmq::sockopt::linger, 0);
-    dealer_->set(zmq::sockopt::sndhwm, 0);
-    dealer_->set(zmq::sockopt::rcvhwm, 0);
-    dealer_->set(zmq::sockopt::reconnect_ivl, 100);
-    dealer_->set(zmq::sockopt::reconnect_ivl_max, 1000);
-    dealer_->set(zmq::sockopt::maxmsgsize,
-                 static_cast<int64_t>(proto::kMaxData + proto::kMaxBody));
+    SetDealerOptions(*dealer_);
     std::string mon = "inproc://dos-client-monitor-" + std::to_string(g_client_seq.fetch_add(1));
     if (zmq_socket_monitor(dealer_->handle(), mon.c_str(), kMonitorEvents) != 0)
       throw zmq::error_t();
@@ -199,11 +213,7 @@ void Client::OpenSealLocked() {
   }
   if (seal_) return;
   if ((seal_open_id_ != 0 && now < seal_open_deadline_) || now < seal_retry_after_) return;
-  Message req;
-  req.env.op = static_cast<uint32_t>(proto::Op::kSealOpen);
-  req.env.id = next_id_.fetch_add(1);
-  req.env.timeout_ms = kSealOpenTimeoutMs;
-  req.body = proto::Encode(proto::Empty{});
+  Message req = SealOpenRequest(next_id_.fetch_add(1));
   seal_open_id_ = req.env.id;
   seal_open_deadline_ = now + std::chrono::milliseconds(kSealOpenTimeoutMs);
   (void)SendMessage(*dealer_, req, true);
@@ -222,13 +232,7 @@ void Client::OnSealOpened(Message& m) {
   try {
     if (!bulk_) {
       bulk_.emplace(*ctx_, zmq::socket_type::dealer);
-      bulk_->set(zmq::sockopt::linger, 0);
-      bulk_->set(zmq::sockopt::sndhwm, 0);
-      bulk_->set(zmq::sockopt::rcvhwm, 0);
-      bulk_->set(zmq::sockopt::reconnect_ivl, 100);
-      bulk_->set(zmq::sockopt::reconnect_ivl_max, 1000);
-      bulk_->set(zmq::sockopt::maxmsgsize,
-                 static_cast<int64_t>(proto::kMaxData + proto::kMaxBody));
+      SetDealerOptions(*bulk_);  // no CURVE: the frames are sealed
       bulk_fd_ = bulk_->get(zmq::sockopt::fd);
     }
     if (ep != bulk_endpoint_) {
@@ -250,11 +254,7 @@ void Client::OnSealOpened(Message& m) {
   seal.key.session = r.session;
   std::memcpy(seal.key.key.data(), r.key.data(), kSealKeyLen);
   // The probe: kSealOpen sent sealed, which a server answers sealed and empty.
-  Message probe;
-  probe.env.op = static_cast<uint32_t>(proto::Op::kSealOpen);
-  probe.env.id = next_id_.fetch_add(1);
-  probe.env.timeout_ms = kSealOpenTimeoutMs;
-  probe.body = proto::Encode(proto::Empty{});
+  Message probe = SealOpenRequest(next_id_.fetch_add(1));
   seal.probe_id = probe.env.id;
   seal.probe_deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(kSealOpenTimeoutMs);

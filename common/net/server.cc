@@ -300,22 +300,21 @@ void Server::Reply(zmq::message_t& routing, Message& rep,
     if (!w.ok()) return;  // the caller's deadline reports it
     wire = std::move(*w);
   }
-  if (locked) {
+  auto send = [&] {
     if (wire) {
       SendWire(router_, routing, *wire);
     } else {
       SendFrames(router_, routing, rep);
     }
+  };
+  if (locked) {
+    send();
     return;
   }
   bool waiting = false;
   {
     std::lock_guard<std::mutex> lock(router_mu_);
-    if (wire) {
-      SendWire(router_, routing, *wire);
-    } else {
-      SendFrames(router_, routing, rep);
-    }
+    send();
     try {
       waiting = router_.get(zmq::sockopt::events) & ZMQ_POLLIN;
     } catch (const zmq::error_t&) {
