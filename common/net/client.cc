@@ -374,7 +374,7 @@ void Client::Lead(std::chrono::steady_clock::time_point deadline) {
 }
 
 Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::message_t> data,
-                           int timeout_ms) {
+                           int timeout_ms, std::optional<SealedData> presealed) {
   Ticket t;
   t.timeout_ms_ = timeout_ms;
   t.deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -388,6 +388,7 @@ Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::m
   req.env.timeout_ms = static_cast<uint32_t>(timeout_ms);
   req.body = std::move(body);
   req.data = std::move(data);
+  if (req.data) req.sealed_data = std::move(presealed);
   auto p = std::make_shared<Pending>();
   t.pending_ = p;
   t.id_ = req.env.id;

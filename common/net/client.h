@@ -71,8 +71,10 @@ class Client {
 
   // Sends a request (envelope op set here, id assigned here) without waiting:
   // the caller may do other work, then Wait. Every Ticket must be waited for.
+  // presealed: data as it arrived sealed from another peer (Message::
+  // sealed_data), sent on as it is when this request goes sealed.
   Ticket Send(proto::Op op, std::string body, std::optional<zmq::message_t> data,
-              int timeout_ms = kDefaultTimeoutMs);
+              int timeout_ms = kDefaultTimeoutMs, std::optional<SealedData> presealed = {});
   // Waits for the reply of t until its deadline. A reply whose envelope has
   // err != 0 is returned as that Status.
   Result<Message> Wait(Ticket& t);

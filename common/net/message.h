@@ -1,6 +1,8 @@
 // One request or reply as it travels: envelope, msgpack body, raw data.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <zmq.hpp>
@@ -10,6 +12,16 @@
 
 namespace dos::net {
 
+// The key a message's data frame is sealed under (common/net/seal.h).
+using DataKey = std::array<uint8_t, 32>;
+
+// A data frame as it arrived sealed: its key and its ciphertext. A node
+// passing the data on sends these instead of sealing the data again.
+struct SealedData {
+  DataKey key{};
+  zmq::message_t wire;
+};
+
 struct Message {
   proto::Envelope env;
   std::string body;                    // msgpack of the op's Req or Rep struct
@@ -17,6 +29,9 @@ struct Message {
   // Received requests: the sender's CURVE public key (Z85, the ZAP user id),
   // "" without CURVE. Set by the Server; never sent.
   std::string peer;
+  // The data as it came sealed (received requests), or as it is to go
+  // sealed (see SealMessage); never sent as a frame of its own.
+  std::optional<SealedData> sealed_data;
 
   std::string_view DataView() const {
     if (!data) return {};

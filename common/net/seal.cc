@@ -4,7 +4,9 @@
 #include <openssl/rand.h>
 
 #include <cstring>
+#include <algorithm>
 #include <memory>
+#include <optional>
 
 namespace dos::net {
 
@@ -13,6 +15,9 @@ namespace {
 constexpr char kHeaderMagic[4] = {'D', 'S', 'L', '1'};
 constexpr char kNoticeMagic[4] = {'D', 'S', 'L', 'X'};
 constexpr size_t kNonceLen = 12;
+// A data key seals one data frame only, so its nonce can be fixed.
+constexpr std::array<uint8_t, kNonceLen> kDataNonce = {'D', 'S', 'L', 'D'};
+constexpr size_t kDataKeyFrame = 2;  // frame index of the data key
 
 void PutU64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -44,11 +49,12 @@ EVP_CIPHER_CTX* Ctx() {
 }
 
 // out = AES-256-GCM(in) || tag, with aad.
-bool Encrypt(const SealKey& k, const std::array<uint8_t, kNonceLen>& nonce, const uint8_t* aad,
-             size_t aad_len, const uint8_t* in, size_t len, uint8_t* out) {
+bool Encrypt(const std::array<uint8_t, kSealKeyLen>& key,
+             const std::array<uint8_t, kNonceLen>& nonce, const uint8_t* aad, size_t aad_len,
+             const uint8_t* in, size_t len, uint8_t* out) {
   EVP_CIPHER_CTX* c = Ctx();
   int n = 0;
-  if (!c || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), nullptr, k.key.data(), nonce.data()) != 1)
+  if (!c || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), nullptr, key.data(), nonce.data()) != 1)
     return false;
   if (EVP_EncryptUpdate(c, nullptr, &n, aad, static_cast<int>(aad_len)) != 1) return false;
   if (len > 0 && EVP_EncryptUpdate(c, out, &n, in, static_cast<int>(len)) != 1) return false;
@@ -58,13 +64,14 @@ bool Encrypt(const SealKey& k, const std::array<uint8_t, kNonceLen>& nonce, cons
 
 // out = plaintext of in (len bytes of ciphertext, then the tag); false when
 // the tag does not match.
-bool Decrypt(const SealKey& k, const std::array<uint8_t, kNonceLen>& nonce, const uint8_t* aad,
-             size_t aad_len, const uint8_t* in, size_t len, uint8_t* out) {
+bool Decrypt(const std::array<uint8_t, kSealKeyLen>& key,
+             const std::array<uint8_t, kNonceLen>& nonce, const uint8_t* aad, size_t aad_len,
+             const uint8_t* in, size_t len, uint8_t* out) {
   EVP_CIPHER_CTX* c = Ctx();
   int n = 0;
   uint8_t tag[kSealTagLen];
   std::memcpy(tag, in + len, kSealTagLen);
-  if (!c || EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, k.key.data(), nonce.data()) != 1)
+  if (!c || EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, key.data(), nonce.data()) != 1)
     return false;
   if (EVP_DecryptUpdate(c, nullptr, &n, aad, static_cast<int>(aad_len)) != 1) return false;
   if (len > 0 && EVP_DecryptUpdate(c, out, &n, in, static_cast<int>(len)) != 1) return false;
@@ -74,6 +81,45 @@ bool Decrypt(const SealKey& k, const std::array<uint8_t, kNonceLen>& nonce, cons
 
 bool HasMagic(const zmq::message_t& m, const char (&magic)[4], size_t len) {
   return m.size() == len && std::memcmp(m.data(), magic, 4) == 0;
+}
+
+// frame, sealed under key (nonce and additional data as given), into *out.
+Status Open(const std::array<uint8_t, kSealKeyLen>& key,
+            const std::array<uint8_t, kNonceLen>& nonce, const uint8_t* aad, size_t aad_len,
+            const zmq::message_t& frame, zmq::message_t* out) {
+  if (frame.size() < kSealTagLen) return Status::Err(EBADMSG, "sealed frame shorter than its tag");
+  const size_t len = frame.size() - kSealTagLen;
+  zmq::message_t p(len);
+  if (!Decrypt(key, nonce, aad, aad_len, static_cast<const uint8_t*>(frame.data()), len,
+               static_cast<uint8_t*>(p.data())))
+    return Status::Err(EBADMSG, "sealed frame failed authentication");
+  *out = std::move(p);
+  return Status::Ok();
+}
+
+// Frame number index (0 = envelope) of the message whose header frame is header.
+Status OpenFrame(const SealKey& k, SealDir dir, const zmq::message_t& header,
+                 const SealHeader& h, size_t index, const zmq::message_t& frame,
+                 zmq::message_t* out) {
+  return Open(k.key, Nonce(dir, index, h.counter), static_cast<const uint8_t*>(header.data()),
+              kSealHeaderLen, frame, out);
+}
+
+// The data frame of msg under a fresh key, or as msg.sealed_data has it.
+Result<SealedData> SealData(Message& msg) {
+  SealedData d;
+  if (msg.sealed_data) {
+    d.key = msg.sealed_data->key;
+    d.wire.copy(msg.sealed_data->wire);  // shared, not copied
+    return d;
+  }
+  if (RAND_bytes(d.key.data(), static_cast<int>(d.key.size())) != 1)
+    return Status::Err(EIO, "no random bytes for a data key (OpenSSL RAND_bytes failed)");
+  d.wire = zmq::message_t(msg.data->size() + kSealTagLen);
+  if (!Encrypt(d.key, kDataNonce, nullptr, 0, static_cast<const uint8_t*>(msg.data->data()),
+               msg.data->size(), static_cast<uint8_t*>(d.wire.data())))
+    return Status::Err(EIO, "AES-256-GCM encryption failed");
+  return d;
 }
 
 }  // namespace
@@ -102,7 +148,7 @@ Result<SealHeader> ReadSealHeader(const zmq::message_t& first) {
   h.counter = GetU64(p + 12);
   h.req_id = GetU64(p + 20);
   h.frames = p[28];
-  if (h.frames < 2 || h.frames > kSealMaxFrames)
+  if (h.frames != 2 && h.frames != kSealMaxFrames)
     return Status::Err(EPROTO, "sealed message of " + std::to_string(h.frames) + " frames");
   return h;
 }
@@ -110,7 +156,13 @@ Result<SealHeader> ReadSealHeader(const zmq::message_t& first) {
 Result<std::vector<zmq::message_t>> SealMessage(const SealKey& k, SealDir dir, uint64_t counter,
                                                 Message& msg) {
   std::string env = proto::Encode(msg.env);
-  const uint8_t frames = msg.data ? 3 : 2;
+  std::optional<SealedData> data;
+  if (msg.data) {
+    auto d = SealData(msg);
+    if (!d.ok()) return d.status();
+    data = std::move(*d);
+  }
+  const uint8_t frames = data ? 4 : 2;
   std::vector<zmq::message_t> out;
   out.reserve(frames + 1);
   zmq::message_t header(kSealHeaderLen);
@@ -123,45 +175,56 @@ Result<std::vector<zmq::message_t>> SealMessage(const SealKey& k, SealDir dir, u
   const std::pair<const void*, size_t> plain[3] = {
       {env.data(), env.size()},
       {msg.body.data(), msg.body.size()},
-      {msg.data ? msg.data->data() : nullptr, msg.data ? msg.data->size() : 0}};
+      {data ? data->key.data() : nullptr, data ? data->key.size() : 0}};
   out.push_back(std::move(header));
-  for (size_t i = 0; i < frames; ++i) {
+  for (size_t i = 0; i < std::min<size_t>(frames, 3); ++i) {
     zmq::message_t f(plain[i].second + kSealTagLen);
-    if (!Encrypt(k, Nonce(dir, i, counter), h, kSealHeaderLen,
+    if (!Encrypt(k.key, Nonce(dir, i, counter), h, kSealHeaderLen,
                  static_cast<const uint8_t*>(plain[i].first), plain[i].second,
                  static_cast<uint8_t*>(f.data())))
       return Status::Err(EIO, "AES-256-GCM encryption failed");
     out.push_back(std::move(f));
   }
+  if (data) out.push_back(std::move(data->wire));
   return out;
 }
 
-Status OpenFrame(const SealKey& k, SealDir dir, const zmq::message_t& header,
-                 const SealHeader& h, size_t index, const zmq::message_t& frame,
-                 zmq::message_t* out) {
-  if (frame.size() < kSealTagLen) return Status::Err(EBADMSG, "sealed frame shorter than its tag");
-  const size_t len = frame.size() - kSealTagLen;
-  zmq::message_t p(len);
-  if (!Decrypt(k, Nonce(dir, index, h.counter), static_cast<const uint8_t*>(header.data()),
-               kSealHeaderLen, static_cast<const uint8_t*>(frame.data()), len,
-               static_cast<uint8_t*>(p.data())))
-    return Status::Err(EBADMSG, "sealed frame failed authentication");
-  *out = std::move(p);
+Status OpenDataKey(const SealKey& k, SealDir dir, const SealHeader& h,
+                   const std::vector<zmq::message_t>& wire, size_t first, DataKey* out) {
+  if (h.frames != 4 || wire.size() - first != 5)
+    return Status::Err(EBADMSG, "sealed message without a data key");
+  zmq::message_t key;
+  if (Status s = OpenFrame(k, dir, wire[first], h, kDataKeyFrame, wire[first + 1 + kDataKeyFrame],
+                           &key);
+      !s.ok())
+    return s;
+  if (key.size() != out->size()) return Status::Err(EBADMSG, "data key of a wrong length");
+  std::memcpy(out->data(), key.data(), out->size());
   return Status::Ok();
+}
+
+Status OpenData(const DataKey& key, const zmq::message_t& frame, zmq::message_t* out) {
+  return Open(key, kDataNonce, nullptr, 0, frame, out);
 }
 
 Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
                   std::vector<zmq::message_t>& wire, size_t first,
-                  std::vector<zmq::message_t>* plain, size_t count) {
+                  std::vector<zmq::message_t>* plain, bool body_only) {
   if (wire.size() - first != static_cast<size_t>(h.frames) + 1)
     return Status::Err(EBADMSG, "sealed message: frame count does not match its header");
   plain->clear();
-  for (size_t i = 0; i < h.frames && i < count; ++i) {
+  for (size_t i = 0; i < 2; ++i) {
     zmq::message_t p;
     if (Status s = OpenFrame(k, dir, wire[first], h, i, wire[first + 1 + i], &p); !s.ok())
       return s;
     plain->push_back(std::move(p));
   }
+  if (h.frames == 2 || body_only) return Status::Ok();
+  DataKey key;
+  if (Status s = OpenDataKey(k, dir, h, wire, first, &key); !s.ok()) return s;
+  zmq::message_t data;
+  if (Status s = OpenData(key, wire[first + 4], &data); !s.ok()) return s;
+  plain->push_back(std::move(data));
   return Status::Ok();
 }
 

@@ -14,11 +14,20 @@
 // Wire form (after the ROUTER's routing id):
 //   [header][frame 1 sealed]...[frame n sealed]
 //   header = "DSL1" | session u64 | counter u64 | request id u64 | n u8
-//   (little endian, 29 bytes). A sealed frame is ciphertext || 16-byte tag;
+//   (little endian, 29 bytes); n is 2 (envelope, body) or 4 (envelope,
+//   body, data key, data). A sealed frame is ciphertext || 16-byte tag;
 //   the nonce is direction u8 | frame index u24 | counter u64, the header is
 //   the additional data (so frames cannot be dropped, added, reordered or
 //   moved between messages). Each direction of a session counts its own
 //   messages from 1; a receiver takes each counter once (ReplayWindow).
+// The data frame is sealed under a data key of its own: 32 random bytes
+// made for that one message (so a fixed nonce), sent sealed as frame 2.
+// Only a holder of that frame's session key learns the data key, and a data
+// frame moved to another message fails under that message's data key. A
+// node that passes a write down the replica chain sends the same data
+// ciphertext on with the data key sealed under its own session
+// (Message::sealed_data): the data is encrypted once per write, not once
+// per hop.
 // A server that cannot open a request (unknown session, replay, bad tag)
 // answers on the sealed connection with a plaintext notice
 //   [ "DSLX" | session u64 | request id u64 ][reason]
@@ -42,7 +51,7 @@ inline constexpr size_t kSealKeyLen = 32;
 inline constexpr size_t kSealTagLen = 16;
 inline constexpr size_t kSealHeaderLen = 29;
 inline constexpr size_t kSealNoticeLen = 20;
-inline constexpr size_t kSealMaxFrames = 3;  // envelope, body, data
+inline constexpr size_t kSealMaxFrames = 4;  // envelope, body, data key, data
 // A session is renewed before its counters come near the nonce's 64 bits.
 inline constexpr uint64_t kSealMaxCounter = 1ull << 48;
 
@@ -69,23 +78,28 @@ bool IsSealedHeader(const zmq::message_t& first);
 bool IsSealNotice(const zmq::message_t& first);
 Result<SealHeader> ReadSealHeader(const zmq::message_t& first);
 
-// msg's frames [envelope][body][data?], sealed: [header][...]. EIO if the
-// cipher fails (it does not, short of a broken libcrypto).
+// msg's frames [envelope][body][data?], sealed: [header][...]. The data goes
+// under a fresh data key, or, when msg.sealed_data is set, as that
+// ciphertext under its key (which must seal msg.data). EIO if the random
+// source or the cipher fails (they do not, short of a broken libcrypto).
 Result<std::vector<zmq::message_t>> SealMessage(const SealKey& k, SealDir dir, uint64_t counter,
                                                 Message& msg);
-// Opens the sealed frames wire[first+1 ..] (wire[first] is the header h,
-// already read) into *plain: all of them, or the first `count` (a server
-// opens the data frame later, on a worker thread, with OpenFrame). EBADMSG
-// when a frame fails authentication or the number of frames does not match
-// the header; the frames are then not to be used.
+// Opens the sealed message wire[first+1 ..] (wire[first] is the header h,
+// already read) into *plain: [envelope][body][data?]. With body_only, only
+// envelope and body (a server opens the data later, on a worker thread:
+// OpenDataKey here, OpenData there). EBADMSG when a frame fails
+// authentication or the number of frames does not match the header; the
+// frames are then not to be used.
 Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
                   std::vector<zmq::message_t>& wire, size_t first,
-                  std::vector<zmq::message_t>* plain, size_t count = kSealMaxFrames);
-// Opens frame number index (0 = envelope) of the message whose header frame
-// is header (read as h) into *out. EBADMSG when it fails authentication.
-Status OpenFrame(const SealKey& k, SealDir dir, const zmq::message_t& header,
-                 const SealHeader& h, size_t index, const zmq::message_t& frame,
-                 zmq::message_t* out);
+                  std::vector<zmq::message_t>* plain, bool body_only = false);
+// The data key of a message of 4 frames: wire[first] is its header (read as
+// h). EBADMSG when it fails authentication.
+Status OpenDataKey(const SealKey& k, SealDir dir, const SealHeader& h,
+                   const std::vector<zmq::message_t>& wire, size_t first, DataKey* out);
+// Opens a data frame sealed under key into *out. EBADMSG when it fails
+// authentication.
+Status OpenData(const DataKey& key, const zmq::message_t& frame, zmq::message_t* out);
 
 // The notice for a request that could not be opened, and its reading.
 std::vector<zmq::message_t> SealNotice(uint64_t session, uint64_t req_id, const std::string& why);

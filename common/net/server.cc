@@ -182,7 +182,11 @@ bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std
   if (it == sessions_.end()) return notice("unknown session");
   // Envelope and body now; the data frame on the worker (Worker).
   std::vector<zmq::message_t> plain;
-  if (!OpenFrames(it->second->key, SealDir::kToServer, *h, frames, 1, &plain, 2).ok())
+  if (!OpenFrames(it->second->key, SealDir::kToServer, *h, frames, 1, &plain, true).ok())
+    return notice("sealed message failed authentication");
+  DataKey data_key{};
+  if (h->frames == 4 &&
+      !OpenDataKey(it->second->key, SealDir::kToServer, *h, frames, 1, &data_key).ok())
     return notice("sealed message failed authentication");
   if (!it->second->in.Accept(h->counter)) return notice("sealed message replayed or too old");
   job->seal = it->second;
@@ -191,13 +195,13 @@ bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std
   *s = ParseMessage(plain, 0, &job->msg);
   if (s->ok() && job->msg.env.id != h->req_id)
     *s = Status::Err(EPROTO, "sealed message: envelope id does not match its header");
-  if (s->ok() && h->frames == 3) {
-    if (frames[4].size() > proto::kMaxData + kSealTagLen) {
+  if (s->ok() && h->frames == 4) {
+    if (frames[5].size() > proto::kMaxData + kSealTagLen) {
       *s = Status::Err(EINVAL, "data frame over size limit");
     } else {
-      job->seal_h = *h;
-      job->seal_header = std::move(frames[1]);
-      job->sealed_data = std::move(frames[4]);
+      job->sealed_data.emplace();
+      job->sealed_data->key = data_key;
+      job->sealed_data->wire = std::move(frames[5]);
     }
   }
   return true;
@@ -363,10 +367,11 @@ void Server::Worker(Lane* lane) {
     } else {
       if (job.sealed_data) {
         zmq::message_t data;
-        s = OpenFrame(job.seal->key, SealDir::kToServer, job.seal_header, job.seal_h, 2,
-                      *job.sealed_data, &data);
-        job.sealed_data.reset();
-        if (s.ok()) job.msg.data = std::move(data);
+        s = OpenData(job.sealed_data->key, job.sealed_data->wire, &data);
+        if (s.ok()) {
+          job.msg.data = std::move(data);
+          job.msg.sealed_data = std::move(job.sealed_data);  // for a forward
+        }
       }
       try {
         if (s.ok()) s = routes_.at(job.msg.env.op).handler(job.msg, &rep);

@@ -94,10 +94,9 @@ class Server {
     Message msg;
     std::chrono::steady_clock::time_point queued;  // when the I/O thread took it in
     std::shared_ptr<SealSession> seal;             // a sealed request: reply sealed
-    // Its data frame, still sealed: opened by the worker, off the I/O thread.
-    zmq::message_t seal_header;
-    SealHeader seal_h;
-    std::optional<zmq::message_t> sealed_data;
+    // Its data frame, still sealed, and its key: opened by the worker, off
+    // the I/O thread.
+    std::optional<SealedData> sealed_data;
   };
   struct Lane {
     int threads = 1;

@@ -62,7 +62,8 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
     if (addr.empty() || addr.size() > proto::kMaxPath)
       return Status::Err(EINVAL, "bad replica address in chain");
   // The next replica gets the write first (the same data frame, shared, not
-  // copied) and works on it while this node writes its own copy.
+  // copied; sealed as it came, not sealed again) and works on it while this
+  // node writes its own copy.
   std::optional<net::Client::Ticket> fwd;
   std::shared_ptr<net::Client> next_node;
   if (!req.chain.empty()) {
@@ -70,11 +71,17 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
     next.chain.assign(req.chain.begin() + 1, req.chain.end());
     zmq::message_t shared;
     if (in.data) shared.copy(*in.data);
+    std::optional<net::SealedData> sealed;
+    if (in.sealed_data) {
+      sealed.emplace();
+      sealed->key = in.sealed_data->key;
+      sealed->wire.copy(in.sealed_data->wire);
+    }
     next_node = Peer(req.chain[0]);
     const proto::Op op =
         next.chain.empty() ? proto::Op::kChunkForwardLast : proto::Op::kChunkForward;
     fwd = next_node->Send(op, proto::Encode(next), std::move(shared),
-                          ForwardTimeout(in.env.timeout_ms));
+                          ForwardTimeout(in.env.timeout_ms), std::move(sealed));
   }
   Status local = store_->Write(req.id, req.version, pieces);
   if (!fwd) return local;

@@ -52,7 +52,7 @@ TEST(Seal, RoundTripKeepsEveryByte) {
     Message m = Sample(len);
     auto wire = SealMessage(k, SealDir::kToServer, 5, m);
     ASSERT_TRUE(wire.ok());
-    ASSERT_EQ(wire->size(), len ? 4u : 3u);
+    ASSERT_EQ(wire->size(), len ? 5u : 3u);  // header, envelope, body[, data key, data]
     auto h = ReadSealHeader((*wire)[0]);
     ASSERT_TRUE(h.ok());
     EXPECT_EQ(h->session, k.session);
@@ -71,9 +71,14 @@ TEST(Seal, CiphertextDoesNotShowThePlaintext) {
   Message m = Sample(4096);
   auto wire = SealMessage(k, SealDir::kToServer, 1, m);
   ASSERT_TRUE(wire.ok());
-  std::string_view c(static_cast<const char*>((*wire)[3].data()), 4096);
+  std::string_view c(static_cast<const char*>((*wire)[4].data()), 4096);
   EXPECT_NE(c, m.DataView());
-  EXPECT_EQ((*wire)[3].size(), 4096 + kSealTagLen);
+  EXPECT_EQ((*wire)[4].size(), 4096 + kSealTagLen);
+  EXPECT_EQ((*wire)[3].size(), 32 + kSealTagLen);  // the data key, sealed
+  // A fresh data key for every message: the same data seals differently.
+  auto again = SealMessage(k, SealDir::kToServer, 2, m);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE((*again)[4].to_string_view(), (*wire)[4].to_string_view());
 }
 
 TEST(Seal, EveryTamperingIsRefused) {
@@ -82,7 +87,7 @@ TEST(Seal, EveryTamperingIsRefused) {
   auto fresh = [&] { return std::move(*SealMessage(k, SealDir::kToServer, 9, m)); };
   Message out;
   // A bit flipped in any frame, header included.
-  for (size_t f = 0; f < 4; ++f) {
+  for (size_t f = 0; f < 5; ++f) {
     auto wire = fresh();
     static_cast<uint8_t*>(wire[f].data())[f == 0 ? 13 : 0] ^= 1;
     Status s = OpenWire(k, SealDir::kToServer, wire, &out);
@@ -109,17 +114,60 @@ TEST(Seal, EveryTamperingIsRefused) {
     std::swap(wire[1], wire[2]);
     EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG);
   }
-  {  // a frame moved from another message of the same session
+  // A frame moved from another message of the same session: the body, the
+  // data key, the data (under another data key), data key and data together.
+  for (auto moved : {std::vector<size_t>{2}, {3}, {4}, {3, 4}}) {
     auto wire = fresh();
     auto other = std::move(*SealMessage(k, SealDir::kToServer, 10, m));
-    wire[3] = std::move(other[3]);
-    EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG);
+    for (size_t f : moved) wire[f] = std::move(other[f]);
+    EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG) << moved.back();
   }
-  {  // cut below its tag
+  for (size_t f : {3, 4}) {  // cut below its tag
     auto wire = fresh();
-    wire[3] = zmq::message_t(3);
+    wire[f] = zmq::message_t(3);
     EXPECT_EQ(OpenWire(k, SealDir::kToServer, wire, &out).err(), EBADMSG);
   }
+
+}
+
+// A node passing a write down the chain: it opens the data as a server does
+// (envelope and body, then data key and data), and sends the same ciphertext
+// on with the data key sealed under its own session.
+TEST(Seal, DataPassedOnIsNotSealedAgain) {
+  SealKey k1 = Key(), k2 = Key();
+  Message m = Sample(1 << 20);
+  auto wire = SealMessage(k1, SealDir::kToServer, 1, m);
+  ASSERT_TRUE(wire.ok());
+  auto h = ReadSealHeader((*wire)[0]);
+  ASSERT_TRUE(h.ok());
+  std::vector<zmq::message_t> plain;
+  ASSERT_TRUE(OpenFrames(k1, SealDir::kToServer, *h, *wire, 0, &plain, true).ok());
+  EXPECT_EQ(plain.size(), 2u);
+  SealedData sd;
+  ASSERT_TRUE(OpenDataKey(k1, SealDir::kToServer, *h, *wire, 0, &sd.key).ok());
+  zmq::message_t data;
+  ASSERT_TRUE(OpenData(sd.key, (*wire)[4], &data).ok());
+  EXPECT_EQ(data.to_string_view(), m.DataView());
+  sd.wire.copy((*wire)[4]);
+  Message fwd;
+  fwd.env = m.env;
+  fwd.body = m.body;
+  fwd.data.emplace(data.data(), data.size());
+  fwd.sealed_data = std::move(sd);
+  auto wire2 = SealMessage(k2, SealDir::kToServer, 1, fwd);
+  ASSERT_TRUE(wire2.ok());
+  ASSERT_EQ(wire2->size(), 5u);
+  EXPECT_EQ((*wire2)[4].data(), (*wire)[4].data());  // one buffer, shared: not sealed again
+  EXPECT_NE((*wire2)[3].to_string_view(), (*wire)[3].to_string_view());
+  Message out;
+  ASSERT_TRUE(OpenWire(k2, SealDir::kToServer, *wire2, &out).ok());
+  EXPECT_EQ(out.DataView(), m.DataView());
+  // The next node's session opens only what was sealed for it.
+  EXPECT_EQ(OpenWire(k2, SealDir::kToServer, *wire, &out).err(), EBADMSG);
+  // A data key from one message does not open another's data.
+  auto other = SealMessage(k1, SealDir::kToServer, 2, m);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(OpenData(fwd.sealed_data->key, (*other)[4], &data).err(), EBADMSG);
 }
 
 TEST(Seal, HeaderAndNoticeAreRecognisedOnlyWhole) {
