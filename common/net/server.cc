@@ -66,6 +66,8 @@ void Server::Register(proto::Op op, int lane, Handler h) {
   routes_[static_cast<uint32_t>(op)] = Route{lane, std::move(h)};
 }
 
+void Server::SetQuick(proto::Op op) { routes_.at(static_cast<uint32_t>(op)).quick = true; }
+
 Status Server::Bind(const std::string& endpoint) {
   try {
     router_.bind(endpoint);
@@ -135,10 +137,24 @@ void Server::IoLoop() {
   }
   pollfd fds[] = {{router_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   for (;;) {
+    std::vector<QuickJob> quick;
     {
       std::lock_guard<std::mutex> lock(router_mu_);
       if (stop_) return;
       DrainLocked();
+      quick.swap(quick_);
+    }
+    if (!quick.empty()) {
+      for (QuickJob& q : quick) {
+        Run(q.job);
+        {
+          std::lock_guard<std::mutex> lock(q.lane->mu);
+          q.lane->busy = false;
+          q.lane->last_ran = std::chrono::steady_clock::now();
+        }
+        q.lane->cv.notify_one();  // requests queued meanwhile are the worker's
+      }
+      continue;  // the replies may have taken ZMQ_FD's signal: look before sleeping
     }
     if (poll(fds, 2, -1) < 0) continue;  // EINTR: look again
     if (fds[1].revents & POLLIN) {
@@ -289,6 +305,12 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
   job.queued = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(lane->mu);
+    if (it->second.quick && lane->threads == 1 && !lane->busy && lane->jobs.empty()) {
+      lane->busy = true;  // run by IoLoop once router_mu_ is free (Run replies under it)
+      lane->idle_due = true;
+      quick_.push_back(QuickJob{lane, std::move(job)});
+      return;
+    }
     lane->jobs.push_back(std::move(job));
   }
   lane->cv.notify_one();
@@ -331,14 +353,21 @@ void Server::Reply(zmq::message_t& routing, Message& rep,
 void Server::Worker(Lane* lane) {
   for (;;) {
     Job job;
+    const bool serial = lane->threads == 1;  // keeps busy (see Lane)
     {
       std::unique_lock<std::mutex> lock(lane->mu);
-      auto woken = [&] { return lane->stop || !lane->jobs.empty(); };
+      auto woken = [&] { return lane->stop || (!lane->jobs.empty() && !lane->busy); };
+      // Woken for a job, and also when the I/O thread ran one (SetQuick):
+      // the idle work waits idle_after from the last request either way.
       while (!woken()) {
         if (!lane->idle || !lane->idle_due) {
-          lane->cv.wait(lock, woken);
-        } else if (!lane->cv.wait_for(lock, lane->idle_after, woken)) {
+          lane->cv.wait(lock);
+        } else if (lane->cv.wait_for(lock, lane->idle_after) == std::cv_status::timeout) {
+          if (woken() || lane->busy ||
+              std::chrono::steady_clock::now() - lane->last_ran < lane->idle_after)
+            continue;
           lane->idle_due = false;  // once per quiet stretch, on one thread
+          lane->busy = serial;
           lock.unlock();
           try {
             lane->idle();
@@ -346,54 +375,65 @@ void Server::Worker(Lane* lane) {
             // The idle work's own business; the lane goes on.
           }
           lock.lock();
+          lane->busy = false;
         }
       }
       if (lane->stop) return;
       job = std::move(lane->jobs.front());
       lane->jobs.pop_front();
       lane->idle_due = true;
+      lane->busy = serial;
     }
-    Message rep;
-    rep.env.op = job.msg.env.op;
-    rep.env.id = job.msg.env.id;
-    Status s;
-    auto start = std::chrono::steady_clock::now();
-    const auto waited =
-        std::chrono::duration_cast<std::chrono::milliseconds>(start - job.queued).count();
-    if (waited >= static_cast<int64_t>(job.msg.env.timeout_ms)) {
-      s = Status::Err(ETIMEDOUT, "request waited " + std::to_string(waited) +
-                                     " ms in the queue, past its timeout of " +
-                                     std::to_string(job.msg.env.timeout_ms) + " ms; not run");
-    } else {
-      if (job.sealed_data) {
-        zmq::message_t data;
-        s = OpenData(job.sealed_data->key, job.sealed_data->wire, &data);
-        if (s.ok()) {
-          job.msg.data = std::move(data);
-          job.msg.sealed_data = std::move(job.sealed_data);  // for a forward
-        }
-      }
-      try {
-        if (s.ok()) s = routes_.at(job.msg.env.op).handler(job.msg, &rep);
-      } catch (const std::exception& e) {
-        s = Status::Err(EIO, std::string("handler failed: ") + e.what());
-      }
+    Run(job);
+    if (serial) {
+      std::lock_guard<std::mutex> lock(lane->mu);
+      lane->busy = false;
+      lane->last_ran = std::chrono::steady_clock::now();
     }
-    if (!s.ok()) {
-      rep.body.clear();
-      rep.data.reset();
-      rep.env.err = s.err();
-      rep.env.msg = s.message();
-    }
-    if (observer_)
-      observer_(job.msg.env.op, job.msg.body.size() + job.msg.DataView().size(),
-                rep.body.size() + rep.DataView().size(),
-                std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now() - start)
-                    .count(),
-                s.err());
-    Reply(job.routing, rep, job.seal);
   }
+}
+
+void Server::Run(Job& job) {
+  Message rep;
+  rep.env.op = job.msg.env.op;
+  rep.env.id = job.msg.env.id;
+  Status s;
+  auto start = std::chrono::steady_clock::now();
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(start - job.queued).count();
+  if (waited >= static_cast<int64_t>(job.msg.env.timeout_ms)) {
+    s = Status::Err(ETIMEDOUT, "request waited " + std::to_string(waited) +
+                                   " ms in the queue, past its timeout of " +
+                                   std::to_string(job.msg.env.timeout_ms) + " ms; not run");
+  } else {
+    if (job.sealed_data) {
+      zmq::message_t data;
+      s = OpenData(job.sealed_data->key, job.sealed_data->wire, &data);
+      if (s.ok()) {
+        job.msg.data = std::move(data);
+        job.msg.sealed_data = std::move(job.sealed_data);  // for a forward
+      }
+    }
+    try {
+      if (s.ok()) s = routes_.at(job.msg.env.op).handler(job.msg, &rep);
+    } catch (const std::exception& e) {
+      s = Status::Err(EIO, std::string("handler failed: ") + e.what());
+    }
+  }
+  if (!s.ok()) {
+    rep.body.clear();
+    rep.data.reset();
+    rep.env.err = s.err();
+    rep.env.msg = s.message();
+  }
+  if (observer_)
+    observer_(job.msg.env.op, job.msg.body.size() + job.msg.DataView().size(),
+              rep.body.size() + rep.DataView().size(),
+              std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count(),
+              s.err());
+  Reply(job.routing, rep, job.seal);
 }
 
 }  // namespace dos::net

@@ -7,7 +7,8 @@
 // it checks the envelope (EPROTO for garbage, a wrong version or an unknown
 // op, answered at once) and queues the request; a worker decodes the body,
 // calls the handler and sends the reply on the ROUTER itself (under
-// router_mu_, so a reply costs no wake-up of the I/O thread). A request that
+// router_mu_, so a reply costs no wake-up of the I/O thread). A quick op
+// (SetQuick) whose one-thread lane is idle is run by the I/O thread itself. A request that
 // waited in its lane's queue past its timeout_ms is answered ETIMEDOUT and
 // never run: its sender has given up on it and reported an error, so it
 // must not take effect afterwards. A handler's exception becomes EIO;
@@ -69,6 +70,14 @@ class Server {
   // AddLane, before Start().
   void SetIdle(int lane, int after_ms, std::function<void()> fn);
   void Register(proto::Op op, int lane, Handler h);
+  // op's handler is quick: it never waits on another server (no network
+  // call, no lock held by a peer) and runs in a short, bounded time. When
+  // its lane has one thread and nothing queued or running, the I/O thread
+  // runs such a request itself instead of handing it to the lane's worker
+  // (one thread wake-up less: about 25 us of the 90 us of a round trip
+  // here). The lane stays serial: its worker waits while the I/O thread
+  // runs one. After Register, before Start().
+  void SetQuick(proto::Op op);
   // Checked on every request before it is queued; none: everyone may.
   void SetAuthorizer(Authorizer a) { authorize_ = std::move(a); }
   // Binds endpoint ("tcp://127.0.0.1:7701", or port "*" for any free one).
@@ -107,16 +116,27 @@ class Server {
     std::function<void()> idle;  // see SetIdle; fixed before Start()
     std::chrono::milliseconds idle_after{0};
     bool idle_due = false;  // a request ran since idle last ran
+    // One-thread lanes: a request or the idle work runs (on the worker or,
+    // for a quick op, on the I/O thread), so nothing else may start.
+    bool busy = false;
+    std::chrono::steady_clock::time_point last_ran;  // when a request last ended
     std::vector<std::thread> workers;
   };
   struct Route {
     int lane;
     Handler handler;
+    bool quick = false;  // see SetQuick
+  };
+  struct QuickJob {
+    Lane* lane;
+    Job job;
   };
   void IoLoop();
   // Under router_mu_: takes in every request waiting on the ROUTER.
   void DrainLocked();
   void Worker(Lane* lane);
+  // Runs job's handler and sends its reply (takes router_mu_).
+  void Run(Job& job);
   void Dispatch(std::vector<zmq::message_t>& frames);
   // Under router_mu_: opens a message of the sealed port into job (msg, seal)
   // and *key. False when it is not to be run (a notice went back, or it was
@@ -143,6 +163,7 @@ class Server {
   uint64_t sessions_opened_ = 0;                               // under router_mu_
   std::map<int, std::unique_ptr<Lane>> lanes_;
   std::map<uint32_t, Route> routes_;  // fixed before Start()
+  std::vector<QuickJob> quick_;       // under router_mu_: for the I/O thread to run
   Observer observer_;                 // fixed before Start()
   Authorizer authorize_;              // fixed before Start()
   std::thread io_;

@@ -117,6 +117,16 @@ void MetaServiceImpl::Register(net::Server* server, int lane, int slow_lane) {
   RegisterRepair(server, lane);
   RegisterMgmt(server, lane, slow_lane < 0 ? lane : slow_lane);
   RegisterKeys(server, lane);
+  // The namespace and layout ops a file system call waits for never wait on
+  // a node themselves (chunk deletions go to NodeClient's own thread; a
+  // truncation, which waits, comes only from kSetattr, left out): the I/O
+  // thread runs them when the lane is idle (net::Server::SetQuick).
+  for (Op op : {Op::kLookup, Op::kGetattr, Op::kReaddir, Op::kReadlink, Op::kStatfs,
+                Op::kGetxattr, Op::kListxattr, Op::kSetxattr, Op::kRemovexattr, Op::kOpen,
+                Op::kCreate, Op::kRelease, Op::kReleaseMany, Op::kMknod, Op::kMkdir,
+                Op::kSymlink, Op::kLink, Op::kUnlink, Op::kRmdir, Op::kRename, Op::kChunkList,
+                Op::kChunkAlloc, Op::kCommitWrite, Op::kPing})
+    server->SetQuick(op);
 }
 
 // Ops that add or remove names. A bound user key needs write and search on

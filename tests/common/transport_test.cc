@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/net/client.h"
@@ -223,6 +225,92 @@ TEST(TransportIdle, RunsOncePerQuietStretchOnTheLane) {
   EXPECT_EQ(wait_for(2), 2);
   EXPECT_EQ(idle_thread, lane_thread);
   EXPECT_EQ(overlaps.load(), 0);
+}
+
+// Quick ops (SetQuick) on a one-thread lane: the I/O thread runs them when
+// the lane is idle, yet the lane stays serial (never two of its requests, or
+// a request and its idle work, at once), every call is answered, and the
+// idle work still follows a quiet stretch after quick ops only.
+TEST(TransportQuick, RunOnTheIoThreadAndTheLaneStaysSerial) {
+  zmq::context_t ctx;
+  Server server(&ctx);
+  server.AddLane(0, 1);
+  std::atomic<int> idles{0}, busy{0}, overlaps{0}, quick_runs{0}, slow_runs{0};
+  std::mutex ids_mu;
+  std::set<std::thread::id> quick_threads, worker_threads;
+  auto enter = [&] {
+    if (busy++) overlaps++;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // widen any overlap
+  };
+  server.Register(Op::kGetattr, 0,
+                  Typed<proto::InoReq, proto::AttrRep>(
+                      [&](const proto::InoReq& req, proto::AttrRep* rep, Message&, Message*) {
+                        enter();
+                        {
+                          std::lock_guard<std::mutex> lock(ids_mu);
+                          quick_threads.insert(std::this_thread::get_id());
+                        }
+                        quick_runs++;
+                        rep->attr.ino = req.ino;
+                        busy--;
+                        return Status::Ok();
+                      }));
+  server.Register(Op::kSetattr, 0,
+                  Typed<proto::SetattrReq, proto::AttrRep>(
+                      [&](const proto::SetattrReq& req, proto::AttrRep* rep, Message&, Message*) {
+                        enter();
+                        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                        {
+                          std::lock_guard<std::mutex> lock(ids_mu);
+                          worker_threads.insert(std::this_thread::get_id());
+                        }
+                        slow_runs++;
+                        rep->attr.ino = req.ino;
+                        busy--;
+                        return Status::Ok();
+                      }));
+  server.SetQuick(Op::kGetattr);
+  server.SetIdle(0, 30, [&] {
+    enter();
+    idles++;
+    busy--;
+  });
+  ASSERT_TRUE(server.Bind("tcp://127.0.0.1:*").ok());
+  server.Start();
+  // Alone, one at a time: the lane is idle at each call.
+  Client client(&ctx, server.endpoint());
+  proto::AttrRep rep;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(client.Call(Op::kGetattr, proto::InoReq{uint64_t(i + 1)}, &rep).ok());
+    EXPECT_EQ(rep.attr.ino, uint64_t(i + 1));
+  }
+  // Quick ops only, then quiet: the idle work still comes.
+  for (int i = 0; i < 200 && idles.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(idles.load(), 1);
+  // Mixed, from several threads: quick ones meet a busy lane and queue.
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&, t] {
+      Client c(&ctx, server.endpoint());
+      for (int i = 0; i < 40; ++i) {
+        proto::AttrRep r;
+        Status st = (t % 3 == 0) ? c.Call(Op::kSetattr, proto::SetattrReq{uint64_t(i + 1)}, &r)
+                                 : c.Call(Op::kGetattr, proto::InoReq{uint64_t(i + 1)}, &r);
+        if (!st.ok() || r.attr.ino != uint64_t(i + 1)) failed++;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(quick_runs.load(), 50 + 4 * 40);
+  EXPECT_EQ(slow_runs.load(), 2 * 40);
+  EXPECT_EQ(overlaps.load(), 0);
+  // The I/O thread ran quick ones: a thread that never ran the other op.
+  std::lock_guard<std::mutex> lock(ids_mu);
+  ASSERT_EQ(worker_threads.size(), 1u);
+  EXPECT_GE(quick_threads.size(), 2u);  // the I/O thread, and the worker when the lane was busy
+  EXPECT_TRUE(quick_threads.count(*worker_threads.begin()));
 }
 
 TEST(TransportNoServer, DeadPeerTimesOut) {
