@@ -306,11 +306,18 @@ void Client::DrainBulkLocked() {
                : prev_seal_ && prev_seal_->key.session == h->session ? &*prev_seal_
                                                                      : nullptr;
   if (!seal) return;  // nothing to match
+  // Envelope and body here; the data on the caller's thread (Wait), not
+  // under sock_mu_ on the leader's, which takes the replies of every caller.
   std::vector<zmq::message_t> plain;
-  if (!OpenFrames(seal->key, SealDir::kToClient, *h, frames, 0, &plain).ok()) return;
+  if (!OpenFrames(seal->key, SealDir::kToClient, *h, frames, 0, &plain, true).ok()) return;
+  DataKey data_key{};
+  if (h->frames == 4 &&
+      !OpenDataKey(seal->key, SealDir::kToClient, *h, frames, 0, &data_key).ok())
+    return;
   if (!seal->in.Accept(h->counter)) return;
   Message m;
   if (!ParseMessage(plain, 0, &m).ok() || m.env.id != h->req_id) return;
+  if (h->frames == 4) m.sealed_data = SealedData{data_key, std::move(frames[4])};
   if (seal == &*seal_ && !seal_->ready && m.env.id == seal_->probe_id) {
     seal_->ready = m.env.err == 0;
     if (!seal_->ready) {
@@ -480,7 +487,15 @@ Result<Message> Client::Wait(Ticket& t) {
     p->waiting = false;
   }
   Message rep = std::move(p->reply);
+  lock.unlock();
   if (rep.env.err != 0) return Status::Err(rep.env.err, rep.env.msg);
+  if (rep.sealed_data) {  // see DrainBulkLocked
+    zmq::message_t data;
+    if (Status s = OpenData(rep.sealed_data->key, rep.sealed_data->wire, &data); !s.ok())
+      return Status::Err(EBADMSG, "reply from " + endpoint_ + ": " + s.message());
+    rep.data = std::move(data);
+    rep.sealed_data.reset();
+  }
   return rep;
 }
 

@@ -76,7 +76,8 @@ class Client {
   Ticket Send(proto::Op op, std::string body, std::optional<zmq::message_t> data,
               int timeout_ms = kDefaultTimeoutMs, std::optional<SealedData> presealed = {});
   // Waits for the reply of t until its deadline. A reply whose envelope has
-  // err != 0 is returned as that Status.
+  // err != 0 is returned as that Status. A sealed reply's data is opened
+  // here, on the caller's thread: EBADMSG if it fails authentication.
   Result<Message> Wait(Ticket& t);
 
   // Send then Wait.
