@@ -285,11 +285,17 @@ Status ReadPiece(Fs& fs, const proto::ChunkInfo& c, const Piece& p, char* dst) {
     net::Client& node = fs.cluster->Node(r.addr);
     net::Client::Ticket t =
         node.Send(proto::Op::kChunkRead, proto::Encode(req), {}, fs.cluster->chunk_timeout_ms());
-    last = node.Wait(t, &rep, &reply);
+    last = node.Wait(t, &rep, &reply, false);
+    if (last.ok()) {
+      // Straight from ZeroMQ's frame, opened into dst when it came sealed.
+      Result<size_t> n = net::TakeData(reply, dst, p.len);
+      if (!n.ok()) {
+        std::memset(dst, 0, p.len);  // zeroed again for the next replica, which may hold less
+        last = n.status();
+      }
+    }
     fs.cluster->NoteResult(r.addr, last);
     if (last.ok()) {
-      std::string_view data = reply.DataView();  // read straight from ZeroMQ's frame
-      std::memcpy(dst, data.data(), std::min(data.size(), p.len));
       if (!bad.empty()) ReportBad(fs, c.id, bad);
       return last;
     }

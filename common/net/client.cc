@@ -435,7 +435,7 @@ Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::m
   return t;
 }
 
-Result<Message> Client::Wait(Ticket& t) {
+Result<Message> Client::Wait(Ticket& t, bool open_data) {
   if (!t.sent_.ok()) return t.sent_;
   auto p = std::static_pointer_cast<Pending>(t.pending_);
   std::unique_lock<std::mutex> lock(mu_);
@@ -489,7 +489,7 @@ Result<Message> Client::Wait(Ticket& t) {
   Message rep = std::move(p->reply);
   lock.unlock();
   if (rep.env.err != 0) return Status::Err(rep.env.err, rep.env.msg);
-  if (rep.sealed_data) {  // see DrainBulkLocked
+  if (rep.sealed_data && open_data) {  // see DrainBulkLocked
     zmq::message_t data;
     if (Status s = OpenData(rep.sealed_data->key, rep.sealed_data->wire, &data); !s.ok())
       return Status::Err(EBADMSG, "reply from " + endpoint_ + ": " + s.message());
@@ -497,6 +497,25 @@ Result<Message> Client::Wait(Ticket& t) {
     rep.sealed_data.reset();
   }
   return rep;
+}
+
+Result<size_t> TakeData(const Message& reply, char* dst, size_t len) {
+  if (!reply.sealed_data) {
+    std::string_view d = reply.DataView();
+    const size_t n = std::min(len, d.size());
+    std::memcpy(dst, d.data(), n);
+    return n;
+  }
+  const zmq::message_t& wire = reply.sealed_data->wire;
+  const size_t plain = wire.size() >= kSealTagLen ? wire.size() - kSealTagLen : 0;
+  if (plain <= len) {
+    if (Status s = OpenDataInto(reply.sealed_data->key, wire, dst); !s.ok()) return s;
+    return plain;
+  }
+  zmq::message_t whole;  // more than asked for: open it all, keep the start
+  if (Status s = OpenData(reply.sealed_data->key, wire, &whole); !s.ok()) return s;
+  std::memcpy(dst, whole.data(), len);
+  return len;
 }
 
 Result<Message> Client::Call(proto::Op op, std::string body, std::optional<zmq::message_t> data,

@@ -40,6 +40,12 @@ namespace dos::net {
 
 inline constexpr int kDefaultTimeoutMs = 15000;
 
+// Puts the first min(len, its size) bytes of reply's data into dst and
+// returns how many: opened straight into dst when still sealed (Wait with
+// open_data false), so the bytes are not copied once more. EBADMSG when
+// the data fails authentication (dst then holds nothing to use).
+Result<size_t> TakeData(const Message& reply, char* dst, size_t len);
+
 class Client {
  public:
   Client(zmq::context_t* ctx, std::string endpoint);
@@ -77,8 +83,9 @@ class Client {
               int timeout_ms = kDefaultTimeoutMs, std::optional<SealedData> presealed = {});
   // Waits for the reply of t until its deadline. A reply whose envelope has
   // err != 0 is returned as that Status. A sealed reply's data is opened
-  // here, on the caller's thread: EBADMSG if it fails authentication.
-  Result<Message> Wait(Ticket& t);
+  // here, on the caller's thread (EBADMSG if it fails authentication),
+  // unless open_data is false: then it stays in sealed_data for TakeData.
+  Result<Message> Wait(Ticket& t, bool open_data = true);
 
   // Send then Wait.
   Result<Message> Call(proto::Op op, std::string body, std::optional<zmq::message_t> data,
@@ -101,8 +108,8 @@ class Client {
   // Typed Wait: decodes the reply body into *rep; *reply (if set) keeps the
   // whole reply, so its data frame can be read without a copy.
   template <typename Rep>
-  Status Wait(Ticket& t, Rep* rep, Message* reply = nullptr) {
-    auto r = Wait(t);
+  Status Wait(Ticket& t, Rep* rep, Message* reply = nullptr, bool open_data = true) {
+    auto r = Wait(t, open_data);
     if (!r.ok()) return r.status();
     Status s = proto::Decode(r->body, rep);
     if (reply) *reply = std::move(*r);

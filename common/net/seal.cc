@@ -207,6 +207,14 @@ Status OpenData(const DataKey& key, const zmq::message_t& frame, zmq::message_t*
   return Open(key, kDataNonce, nullptr, 0, frame, out);
 }
 
+Status OpenDataInto(const DataKey& key, const zmq::message_t& frame, char* dst) {
+  if (frame.size() < kSealTagLen) return Status::Err(EBADMSG, "sealed frame shorter than its tag");
+  if (!Decrypt(key, kDataNonce, nullptr, 0, static_cast<const uint8_t*>(frame.data()),
+               frame.size() - kSealTagLen, reinterpret_cast<uint8_t*>(dst)))
+    return Status::Err(EBADMSG, "sealed frame failed authentication");
+  return Status::Ok();
+}
+
 Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
                   std::vector<zmq::message_t>& wire, size_t first,
                   std::vector<zmq::message_t>* plain, bool body_only) {

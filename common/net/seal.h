@@ -100,6 +100,8 @@ Status OpenDataKey(const SealKey& k, SealDir dir, const SealHeader& h,
 // Opens a data frame sealed under key into *out. EBADMSG when it fails
 // authentication.
 Status OpenData(const DataKey& key, const zmq::message_t& frame, zmq::message_t* out);
+// The same into dst, which has room for frame.size() - kSealTagLen bytes.
+Status OpenDataInto(const DataKey& key, const zmq::message_t& frame, char* dst);
 
 // The notice for a request that could not be opened, and its reading.
 std::vector<zmq::message_t> SealNotice(uint64_t session, uint64_t req_id, const std::string& why);

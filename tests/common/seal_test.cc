@@ -401,6 +401,49 @@ TEST_F(SealedTransport, ThePlaintextPortRunsNothingUnsealed) {
   EXPECT_TRUE(Ping(3, "still fine").ok());
 }
 
+// A reply's data left sealed by Wait and opened by TakeData straight into
+// the caller's buffer: shorter and longer buffers, and a tampered frame.
+TEST_F(SealedTransport, RepliesOpenStraightIntoTheCallersBuffer) {
+  WaitSealing();
+  std::string sent(300000, '\0');
+  for (size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>(i * 7 + 3);
+  const std::string want(sent.rbegin(), sent.rend());
+  auto call = [&](Message* reply) {
+    Client::Ticket t = client_->Send(Op::kPing, proto::Encode(proto::InoReq{5}),
+                                     zmq::message_t(sent.data(), sent.size()));
+    proto::AttrRep rep;
+    return client_->Wait(t, &rep, reply, false);
+  };
+  Message reply;
+  ASSERT_TRUE(call(&reply).ok());
+  ASSERT_TRUE(reply.sealed_data.has_value());  // it came sealed, and stays so
+  EXPECT_FALSE(reply.data.has_value());
+  std::string buf(sent.size() + 100, 'z');
+  auto n = TakeData(reply, buf.data(), buf.size());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, sent.size());
+  EXPECT_EQ(buf.substr(0, sent.size()), want);
+  EXPECT_EQ(buf.substr(sent.size()), std::string(100, 'z'));  // nothing written past it
+  std::string part(1000, 'z');
+  n = TakeData(reply, part.data(), part.size());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1000u);
+  EXPECT_EQ(part, want.substr(0, 1000));
+  // A bit flipped in the sealed data: refused, whatever the buffer.
+  Message bad;
+  ASSERT_TRUE(call(&bad).ok());
+  ASSERT_TRUE(bad.sealed_data.has_value());
+  static_cast<uint8_t*>(bad.sealed_data->wire.data())[100] ^= 1;
+  EXPECT_EQ(TakeData(bad, buf.data(), buf.size()).status().err(), EBADMSG);
+  EXPECT_EQ(TakeData(bad, part.data(), part.size()).status().err(), EBADMSG);
+  // Over CURVE (not sealed) the data is there as it is.
+  Message plain;
+  plain.data.emplace(sent.data(), sent.size());
+  n = TakeData(plain, part.data(), part.size());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(part, sent.substr(0, 1000));
+}
+
 TEST_F(SealedTransport, SealOpenInsideASessionGivesNoKey) {
   // kSealOpen sent sealed is the client's probe: answered, but empty.
   WaitSealing();
