@@ -309,11 +309,8 @@ void Client::DrainBulkLocked() {
   // Envelope and body here; the data on the caller's thread (Wait), not
   // under sock_mu_ on the leader's, which takes the replies of every caller.
   std::vector<zmq::message_t> plain;
-  if (!OpenFrames(seal->key, SealDir::kToClient, *h, frames, 0, &plain, true).ok()) return;
   DataKey data_key{};
-  if (h->frames == 4 &&
-      !OpenDataKey(seal->key, SealDir::kToClient, *h, frames, 0, &data_key).ok())
-    return;
+  if (!OpenFrames(seal->key, SealDir::kToClient, *h, frames, 0, &plain, &data_key).ok()) return;
   if (!seal->in.Accept(h->counter)) return;
   Message m;
   if (!ParseMessage(plain, 0, &m).ok() || m.env.id != h->req_id) return;

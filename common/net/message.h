@@ -20,6 +20,13 @@ using DataKey = std::array<uint8_t, 32>;
 struct SealedData {
   DataKey key{};
   zmq::message_t wire;
+  // Another handle on the same key and ciphertext (ZeroMQ shares the buffer).
+  SealedData Share() {
+    SealedData d;
+    d.key = key;
+    d.wire.copy(wire);
+    return d;
+  }
 };
 
 struct Message {

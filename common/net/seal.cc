@@ -107,12 +107,8 @@ Status OpenFrame(const SealKey& k, SealDir dir, const zmq::message_t& header,
 
 // The data frame of msg under a fresh key, or as msg.sealed_data has it.
 Result<SealedData> SealData(Message& msg) {
+  if (msg.sealed_data) return msg.sealed_data->Share();
   SealedData d;
-  if (msg.sealed_data) {
-    d.key = msg.sealed_data->key;
-    d.wire.copy(msg.sealed_data->wire);  // shared, not copied
-    return d;
-  }
   if (RAND_bytes(d.key.data(), static_cast<int>(d.key.size())) != 1)
     return Status::Err(EIO, "no random bytes for a data key (OpenSSL RAND_bytes failed)");
   d.wire = zmq::message_t(msg.data->size() + kSealTagLen);
@@ -189,7 +185,8 @@ Result<std::vector<zmq::message_t>> SealMessage(const SealKey& k, SealDir dir, u
   return out;
 }
 
-Status OpenDataKey(const SealKey& k, SealDir dir, const SealHeader& h,
+// The data key (frame 2) of a message of 4 frames; wire[first] is its header.
+static Status OpenDataKey(const SealKey& k, SealDir dir, const SealHeader& h,
                    const std::vector<zmq::message_t>& wire, size_t first, DataKey* out) {
   if (h.frames != 4 || wire.size() - first != 5)
     return Status::Err(EBADMSG, "sealed message without a data key");
@@ -217,7 +214,7 @@ Status OpenDataInto(const DataKey& key, const zmq::message_t& frame, char* dst) 
 
 Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
                   std::vector<zmq::message_t>& wire, size_t first,
-                  std::vector<zmq::message_t>* plain, bool body_only) {
+                  std::vector<zmq::message_t>* plain, DataKey* data_key) {
   if (wire.size() - first != static_cast<size_t>(h.frames) + 1)
     return Status::Err(EBADMSG, "sealed message: frame count does not match its header");
   plain->clear();
@@ -227,9 +224,11 @@ Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
       return s;
     plain->push_back(std::move(p));
   }
-  if (h.frames == 2 || body_only) return Status::Ok();
+  if (h.frames == 2) return Status::Ok();
   DataKey key;
-  if (Status s = OpenDataKey(k, dir, h, wire, first, &key); !s.ok()) return s;
+  if (Status s = OpenDataKey(k, dir, h, wire, first, data_key ? data_key : &key); !s.ok())
+    return s;
+  if (data_key) return Status::Ok();
   zmq::message_t data;
   if (Status s = OpenData(key, wire[first + 4], &data); !s.ok()) return s;
   plain->push_back(std::move(data));

@@ -85,18 +85,15 @@ Result<SealHeader> ReadSealHeader(const zmq::message_t& first);
 Result<std::vector<zmq::message_t>> SealMessage(const SealKey& k, SealDir dir, uint64_t counter,
                                                 Message& msg);
 // Opens the sealed message wire[first+1 ..] (wire[first] is the header h,
-// already read) into *plain: [envelope][body][data?]. With body_only, only
-// envelope and body (a server opens the data later, on a worker thread:
-// OpenDataKey here, OpenData there). EBADMSG when a frame fails
+// already read) into *plain: [envelope][body][data?]. With data_key, only
+// envelope and body go to *plain, and the data key (if the message has
+// data) to *data_key: the data, wire[first+4], stays sealed, for OpenData
+// on another thread or for a forward. EBADMSG when a frame fails
 // authentication or the number of frames does not match the header; the
 // frames are then not to be used.
 Status OpenFrames(const SealKey& k, SealDir dir, const SealHeader& h,
                   std::vector<zmq::message_t>& wire, size_t first,
-                  std::vector<zmq::message_t>* plain, bool body_only = false);
-// The data key of a message of 4 frames: wire[first] is its header (read as
-// h). EBADMSG when it fails authentication.
-Status OpenDataKey(const SealKey& k, SealDir dir, const SealHeader& h,
-                   const std::vector<zmq::message_t>& wire, size_t first, DataKey* out);
+                  std::vector<zmq::message_t>* plain, DataKey* data_key = nullptr);
 // Opens a data frame sealed under key into *out. EBADMSG when it fails
 // authentication.
 Status OpenData(const DataKey& key, const zmq::message_t& frame, zmq::message_t* out);

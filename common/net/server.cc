@@ -198,11 +198,8 @@ bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std
   if (it == sessions_.end()) return notice("unknown session");
   // Envelope and body now; the data frame on the worker (Worker).
   std::vector<zmq::message_t> plain;
-  if (!OpenFrames(it->second->key, SealDir::kToServer, *h, frames, 1, &plain, true).ok())
-    return notice("sealed message failed authentication");
   DataKey data_key{};
-  if (h->frames == 4 &&
-      !OpenDataKey(it->second->key, SealDir::kToServer, *h, frames, 1, &data_key).ok())
+  if (!OpenFrames(it->second->key, SealDir::kToServer, *h, frames, 1, &plain, &data_key).ok())
     return notice("sealed message failed authentication");
   if (!it->second->in.Accept(h->counter)) return notice("sealed message replayed or too old");
   job->seal = it->second;

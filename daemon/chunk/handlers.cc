@@ -72,11 +72,7 @@ Status ChunkHandlers::Write(const proto::ChunkWriteReq& req, net::Message& in,
     zmq::message_t shared;
     if (in.data) shared.copy(*in.data);
     std::optional<net::SealedData> sealed;
-    if (in.sealed_data) {
-      sealed.emplace();
-      sealed->key = in.sealed_data->key;
-      sealed->wire.copy(in.sealed_data->wire);
-    }
+    if (in.sealed_data) sealed = in.sealed_data->Share();
     next_node = Peer(req.chain[0]);
     const proto::Op op =
         next.chain.empty() ? proto::Op::kChunkForwardLast : proto::Op::kChunkForward;

@@ -141,14 +141,15 @@ TEST(Seal, DataPassedOnIsNotSealedAgain) {
   auto h = ReadSealHeader((*wire)[0]);
   ASSERT_TRUE(h.ok());
   std::vector<zmq::message_t> plain;
-  ASSERT_TRUE(OpenFrames(k1, SealDir::kToServer, *h, *wire, 0, &plain, true).ok());
-  EXPECT_EQ(plain.size(), 2u);
   SealedData sd;
-  ASSERT_TRUE(OpenDataKey(k1, SealDir::kToServer, *h, *wire, 0, &sd.key).ok());
+  ASSERT_TRUE(OpenFrames(k1, SealDir::kToServer, *h, *wire, 0, &plain, &sd.key).ok());
+  EXPECT_EQ(plain.size(), 2u);  // envelope and body; the data stays sealed
   zmq::message_t data;
   ASSERT_TRUE(OpenData(sd.key, (*wire)[4], &data).ok());
   EXPECT_EQ(data.to_string_view(), m.DataView());
   sd.wire.copy((*wire)[4]);
+  SealedData again = sd.Share();  // the same buffer, for the forward
+  EXPECT_EQ(again.wire.data(), (*wire)[4].data());
   Message fwd;
   fwd.env = m.env;
   fwd.body = m.body;
