@@ -30,7 +30,11 @@ Cluster::Cluster(const ClientConf& conf)
       timeout_ms_(conf.timeout_ms),
       chunk_timeout_ms_(std::min(conf.chunk_timeout_ms, conf.timeout_ms)),
       client_id_(RandomClientId()),
-      meta_(std::make_unique<net::Client>(&ctx_, conf.meta)) {}
+      meta_(std::make_unique<net::Client>(&ctx_, conf.meta)) {
+  // Metadata goes sealed too: the sealed port is a plain TCP socket, a
+  // round trip without ZeroMQ's I/O threads (common/net/stream.h).
+  meta_->set_sealed(true);
+}
 
 Cluster::~Cluster() {
   // Clients first: their I/O threads own sockets of ctx_.

@@ -194,15 +194,26 @@ bool Client::ReserveSeal(SealKey* key, uint64_t* counter) {
   return true;
 }
 
+// What the socket does not take now waits in the stream; the leader writes
+// it when poll(2) says there is room (woken here to look for that).
 void Client::SendBulkLocked(std::vector<zmq::message_t>& wire) {
-  for (size_t i = 0; i < wire.size(); ++i) {
-    auto more = i + 1 < wire.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-    try {
-      if (!bulk_->send(wire[i], more | zmq::send_flags::dontwait)) break;
-    } catch (const zmq::error_t&) {
-      break;  // lost: the caller's deadline reports it
-    }
+  if (!bulk_->Send(wire)) {
+    CloseBulkLocked();  // lost: the caller's deadline reports it
+    return;
   }
+  if (bulk_->wants_write() && !bulk_write_.exchange(true)) (void)eventfd_write(wake_fd_, 1);
+}
+
+void Client::CloseBulkLocked() {
+  // A session whose probe never came back: the port does not work from
+  // here, so CURVE for a while (as when the probe times out).
+  if (seal_ && !seal_->ready)
+    seal_retry_after_ = std::chrono::steady_clock::now() + kSealRetryAfter;
+  bulk_.reset();
+  bulk_fd_ = -1;
+  bulk_write_ = false;
+  bulk_endpoint_.clear();
+  DropSealLocked();
 }
 
 void Client::OpenSealLocked() {
@@ -229,26 +240,22 @@ void Client::OnSealOpened(Message& m) {
     return;
   }
   const std::string ep = endpoint_.substr(0, endpoint_.rfind(':') + 1) + std::to_string(r.port);
-  try {
-    if (!bulk_) {
-      bulk_.emplace(*ctx_, zmq::socket_type::dealer);
-      SetDealerOptions(*bulk_);  // no CURVE: the frames are sealed
-      bulk_fd_ = bulk_->get(zmq::sockopt::fd);
+  if (!bulk_ || ep != bulk_endpoint_) {
+    // A connection that works stays (replies of the session before may
+    // still come on it); another port means another server process.
+    std::string host;
+    int port = 0;
+    Result<int> fd = SplitTcpEndpoint(endpoint_, &host, &port).ok()
+                         ? ConnectTcp(host, static_cast<int>(r.port))
+                         : Result<int>(Status::Err(EINVAL));
+    if (!fd.ok()) {
+      seal_retry_after_ = std::chrono::steady_clock::now() + kSealRetryAfter;
+      return;
     }
-    if (ep != bulk_endpoint_) {
-      if (!bulk_endpoint_.empty()) {
-        try {
-          bulk_->disconnect(bulk_endpoint_);
-        } catch (const zmq::error_t&) {
-        }
-      }
-      bulk_endpoint_.clear();
-      bulk_->connect(ep);
-      bulk_endpoint_ = ep;
-    }
-  } catch (const zmq::error_t&) {
-    seal_retry_after_ = std::chrono::steady_clock::now() + kSealRetryAfter;
-    return;
+    bulk_ = std::make_unique<FrameStream>(*fd);
+    bulk_fd_ = *fd;
+    bulk_write_ = false;
+    bulk_endpoint_ = ep;
   }
   Seal seal;
   seal.key.session = r.session;
@@ -288,10 +295,13 @@ void Client::ResendLocked(uint64_t id) {
 }
 
 void Client::DrainBulkLocked() {
-  std::vector<zmq::message_t> frames;
-  if (!zmq::recv_multipart(*bulk_, std::back_inserter(frames), zmq::recv_flags::dontwait) ||
-      frames.empty())
-    return;
+  std::vector<std::vector<zmq::message_t>> msgs;
+  const bool ok = bulk_->Receive(&msgs);
+  for (auto& frames : msgs) OnBulkMessage(frames);
+  if (!ok) CloseBulkLocked();
+}
+
+void Client::OnBulkMessage(std::vector<zmq::message_t>& frames) {
   if (IsSealNotice(frames[0])) {
     auto n = ReadSealNotice(frames[0]);
     if (seal_ && n->session == seal_->key.session) DropSealLocked();  // opened again on next send
@@ -328,7 +338,8 @@ void Client::DrainBulkLocked() {
 
 // ZMQ_FD is edge-triggered: it signals only that ZMQ_EVENTS must be read
 // again, so every message queued is taken now, and after every send.
-void Client::DrainLocked() {
+void Client::DrainLocked(bool bulk_readable) {
+  if (bulk_ && bulk_readable) DrainBulkLocked();
   for (;;) {
     bool any = false;
     if (monitor_->get(zmq::sockopt::events) & ZMQ_POLLIN) {
@@ -349,10 +360,6 @@ void Client::DrainLocked() {
       }
       any = true;
     }
-    if (bulk_ && (bulk_->get(zmq::sockopt::events) & ZMQ_POLLIN)) {
-      DrainBulkLocked();
-      any = true;
-    }
     if (!any) return;
   }
 }
@@ -364,17 +371,27 @@ void Client::Lead(std::chrono::steady_clock::time_point deadline) {
                   .count();
   int wait = static_cast<int>(std::clamp<int64_t>(left + 1, 0, kLeadSliceMs));
   const int bulk_fd = bulk_fd_.load();
+  const short bulk_events = POLLIN | (bulk_write_ ? POLLOUT : 0);
   pollfd fds[] = {{dealer_fd_, POLLIN, 0},
                   {monitor_fd_, POLLIN, 0},
                   {wake_fd_, POLLIN, 0},
-                  {bulk_fd, POLLIN, 0}};
+                  {bulk_fd, bulk_events, 0}};
   (void)poll(fds, bulk_fd >= 0 ? 4 : 3, wait);  // EINTR: drain and look again
   if (fds[2].revents & POLLIN) {
     eventfd_t v;
     (void)eventfd_read(wake_fd_, &v);
   }
   std::lock_guard<std::mutex> lock(sock_mu_);
-  if (dealer_) DrainLocked();
+  // The descriptor polled may belong to a connection closed meanwhile.
+  const bool same = bulk_ && bulk_->fd() == bulk_fd;
+  if (same && (fds[3].revents & POLLOUT)) {
+    if (!bulk_->Flush()) {
+      CloseBulkLocked();
+    } else {
+      bulk_write_ = bulk_->wants_write();
+    }
+  }
+  if (dealer_) DrainLocked(same && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)));
 }
 
 Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::message_t> data,
@@ -428,7 +445,7 @@ Client::Ticket Client::Send(proto::Op op, std::string body, std::optional<zmq::m
     (void)SendMessage(*dealer_, req, true);
     if (sealed) OpenSealLocked();
   }
-  DrainLocked();
+  DrainLocked(false);
   return t;
 }
 
@@ -447,7 +464,7 @@ Result<Message> Client::Wait(Ticket& t, bool open_data) {
         lock.unlock();
         {
           std::lock_guard<std::mutex> sock(sock_mu_);
-          if (dealer_) DrainLocked();
+          if (dealer_) DrainLocked(true);
         }
         lock.lock();
         continue;

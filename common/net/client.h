@@ -16,9 +16,12 @@
 // next call connects afresh, so a key registered later starts to work.
 //
 // With set_sealed(true) and CURVE on, requests travel sealed (AES-256-GCM,
-// common/net/seal.h) on a second connection to the server's sealed port
-// once the server gave this client a session key over CURVE; until then,
-// and whenever the server refuses a sealed request, over CURVE as usual.
+// common/net/seal.h) on a second connection, plain TCP without ZeroMQ
+// (common/net/stream.h), to the server's sealed port once the server gave
+// this client a session key over CURVE; until then, and whenever the
+// server refuses a sealed request, over CURVE as usual. The caller writes
+// that connection itself and the leader reads it: no ZeroMQ I/O thread on
+// the way.
 //
 // Lock order: sock_mu_ before mu_.
 #pragma once
@@ -35,6 +38,7 @@
 
 #include "common/net/message.h"
 #include "common/net/seal.h"
+#include "common/net/stream.h"
 
 namespace dos::net {
 
@@ -141,8 +145,9 @@ class Client {
   // Polls the sockets' descriptors until one is readable, the wake fd is
   // written, or deadline (at most kLeadSliceMs), then drains them.
   void Lead(std::chrono::steady_clock::time_point deadline);
-  // Under sock_mu_: every reply and monitor event queued now, handed out.
-  void DrainLocked();
+  // Under sock_mu_: every reply and monitor event queued now, handed out;
+  // the sealed connection is read too when bulk_readable.
+  void DrainLocked(bool bulk_readable);
   void OnMonitorEvent();
   void Reconnect();
   void Deliver(Message m);
@@ -153,6 +158,10 @@ class Client {
   void SendBulkLocked(std::vector<zmq::message_t>& wire);
   void OnSealOpened(Message& m);
   void DrainBulkLocked();
+  void OnBulkMessage(std::vector<zmq::message_t>& frames);
+  // The sealed connection broke: gone, with its session (CURVE until the
+  // next one is open).
+  void CloseBulkLocked();
   void ResendLocked(uint64_t id);
   // Ends the session (a new one opens on the next send); it stays as
   // prev_seal_ to open replies already on their way.
@@ -180,8 +189,9 @@ class Client {
   std::atomic<uint64_t> next_id_{1};
   bool want_sealed_ = false;
   // Under sock_mu_:
-  std::optional<zmq::socket_t> bulk_;  // plaintext DEALER to the sealed port
+  std::unique_ptr<FrameStream> bulk_;  // to the sealed port
   std::atomic<int> bulk_fd_{-1};
+  std::atomic<bool> bulk_write_{false};  // bytes queued on bulk_: poll for POLLOUT
   std::string bulk_endpoint_;
   std::optional<Seal> seal_;
   std::optional<Seal> prev_seal_;  // the session before seal_, for late replies

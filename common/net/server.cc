@@ -17,6 +17,8 @@ namespace {
 constexpr int64_t kMaxFrame = static_cast<int64_t>(proto::kMaxData + proto::kMaxBody);
 // Sessions kept at once; the oldest goes first (its client opens another).
 constexpr size_t kMaxSealSessions = 4096;
+// Sealed connections at once; more are closed as they come.
+constexpr size_t kMaxConns = 4096;
 
 void SendFrames(zmq::socket_t& sock, zmq::message_t& routing, Message& msg) {
   try {
@@ -48,6 +50,7 @@ Server::Server(zmq::context_t* ctx) : ctx_(ctx), router_(*ctx, zmq::socket_type:
 Server::~Server() {
   Stop();
   if (wake_fd_ >= 0) close(wake_fd_);
+  if (listen_fd_ >= 0) close(listen_fd_);
 }
 
 void Server::AddLane(int lane, int threads) {
@@ -79,23 +82,16 @@ Status Server::Bind(const std::string& endpoint) {
   return Status::Ok();
 }
 
-// libzmq copies a socket's options into each listener when it binds, so the
-// same ROUTER can listen with CURVE on one port and plaintext (NULL) on another.
+// The sealed port: a TCP listener on the ROUTER's host, any free port.
 void Server::BindSealed() {
-  if (!GetSecurity().curve || seal_port_ != 0 || endpoint_.rfind("tcp://", 0) != 0) return;
-  const size_t colon = endpoint_.rfind(':');
-  if (colon == std::string::npos || colon < 6) return;
-  try {
-    // zap_domain stays: libzmq refuses an empty one, so NULL connections
-    // pass ZAP too, which lets them in without a key (net/zap.cc).
-    router_.set(zmq::sockopt::curve_server, false);
-    router_.bind(endpoint_.substr(0, colon) + ":*");
-    const std::string bound = router_.get(zmq::sockopt::last_endpoint);
-    seal_port_ = std::stoi(bound.substr(bound.rfind(':') + 1));
-  } catch (const std::exception&) {
-    seal_port_ = 0;  // no sealed port: clients stay on CURVE
-  }
-  ApplyServerSecurity(router_);
+  if (!GetSecurity().curve || seal_port_ != 0) return;
+  std::string host;
+  int port = 0;
+  if (!SplitTcpEndpoint(endpoint_, &host, &port).ok()) return;
+  auto fd = ListenTcp(host, &port);
+  if (!fd.ok()) return;  // no sealed port: clients stay on CURVE
+  listen_fd_ = *fd;
+  seal_port_ = port;
 }
 
 void Server::Start() {
@@ -127,6 +123,9 @@ void Server::Stop() {
   (void)eventfd_write(wake_fd_, 1);
   io_.join();
   router_.close();
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  for (auto& [id, c] : conns_) c->stream.Shutdown();
+  conns_.clear();
 }
 
 void Server::IoLoop() {
@@ -135,7 +134,8 @@ void Server::IoLoop() {
     std::lock_guard<std::mutex> lock(router_mu_);
     router_fd = router_.get(zmq::sockopt::fd);
   }
-  pollfd fds[] = {{router_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  std::vector<pollfd> fds;
+  std::vector<std::shared_ptr<Conn>> polled;
   for (;;) {
     std::vector<QuickJob> quick;
     {
@@ -156,11 +156,92 @@ void Server::IoLoop() {
       }
       continue;  // the replies may have taken ZMQ_FD's signal: look before sleeping
     }
-    if (poll(fds, 2, -1) < 0) continue;  // EINTR: look again
+    fds.assign({{router_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}});
+    PollConns(&fds, &polled);
+    if (poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR: look again
     if (fds[1].revents & POLLIN) {
       eventfd_t v;
       (void)eventfd_read(wake_fd_, &v);
     }
+    ServeConns(fds, 2, polled);
+  }
+}
+
+void Server::PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Conn>>* polled) {
+  polled->clear();
+  if (listen_fd_ < 0) return;
+  fds->push_back({listen_fd_, POLLIN, 0});
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  for (auto& [id, c] : conns_) {
+    short events = POLLIN;
+    {
+      std::lock_guard<std::mutex> w(c->wmu);
+      if (c->stream.wants_write()) events |= POLLOUT;
+    }
+    fds->push_back({c->stream.fd(), events, 0});
+    polled->push_back(c);
+  }
+}
+
+void Server::ServeConns(const std::vector<pollfd>& fds, size_t first,
+                        const std::vector<std::shared_ptr<Conn>>& polled) {
+  if (listen_fd_ < 0) return;
+  if (fds[first].revents & POLLIN) {
+    for (int fd; (fd = AcceptTcp(listen_fd_)) >= 0;) {
+      auto c = std::make_shared<Conn>(fd, ++next_conn_);
+      std::lock_guard<std::mutex> lock(conns_mu_);
+      if (conns_.size() >= kMaxConns) continue;  // closed as c goes
+      conns_[c->id] = std::move(c);
+    }
+  }
+  std::vector<std::vector<zmq::message_t>> msgs;
+  for (size_t i = 0; i < polled.size(); ++i) {
+    const short ev = fds[first + 1 + i].revents;
+    if (ev == 0) continue;
+    Conn& c = *polled[i];
+    bool ok = true;
+    if (ev & POLLOUT) {
+      std::lock_guard<std::mutex> w(c.wmu);
+      ok = c.stream.Flush();
+    }
+    msgs.clear();
+    if (ok && (ev & (POLLIN | POLLHUP | POLLERR))) ok = c.stream.Receive(&msgs);
+    if (!ok) {
+      c.stream.Shutdown();
+      std::lock_guard<std::mutex> lock(conns_mu_);
+      conns_.erase(c.id);
+    }
+    // What came before a break is still run: its replies find no connection.
+    for (auto& m : msgs) {
+      m.insert(m.begin(), zmq::message_t());  // where a ROUTER has the routing frame
+      std::lock_guard<std::mutex> lock(router_mu_);
+      Dispatch(m, c.id);
+    }
+  }
+}
+
+void Server::SendConn(uint64_t conn, std::vector<zmq::message_t>& wire) {
+  std::shared_ptr<Conn> c;
+  {
+    std::lock_guard<std::mutex> lock(conns_mu_);
+    auto it = conns_.find(conn);
+    if (it == conns_.end()) return;  // gone: the caller's deadline reports it
+    c = it->second;
+  }
+  bool queued;
+  {
+    std::lock_guard<std::mutex> w(c->wmu);
+    if (!c->stream.Send(wire)) c->stream.Shutdown();  // the I/O thread drops it
+    queued = c->stream.wants_write();
+  }
+  if (queued) (void)eventfd_write(wake_fd_, 1);  // the I/O thread writes the rest
+}
+
+void Server::SendWireLocked(Job& job, std::vector<zmq::message_t>& wire) {
+  if (job.conn != 0) {
+    SendConn(job.conn, wire);
+  } else {
+    SendWire(router_, job.routing, wire);
   }
 }
 
@@ -191,7 +272,7 @@ bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std
   if (!h.ok()) return false;  // plaintext that is not sealed: never run, no answer
   auto notice = [&](const std::string& why) {
     auto wire = SealNotice(h->session, h->req_id, why);
-    SendWire(router_, job->routing, wire);
+    SendWireLocked(*job, wire);
     return false;
   };
   auto it = sessions_.find(h->session);
@@ -244,17 +325,17 @@ Status Server::SealOpenLocked(const std::string& key, Message* rep) {
   return Status::Ok();
 }
 
-void Server::Dispatch(std::vector<zmq::message_t>& frames) {
+void Server::Dispatch(std::vector<zmq::message_t>& frames, uint64_t conn) {
   if (frames.empty()) return;
   Job job;
-  std::string key = frames.size() > 1 ? PeerKey(frames[1]) : "";
+  std::string key = frames.size() > 1 && conn == 0 ? PeerKey(frames[1]) : "";
   job.routing = std::move(frames[0]);
+  job.conn = conn;
   Status s;
   if (frames.size() < 2) {
     s = Status::Err(EPROTO, "no envelope");
-  } else if (seal_port_ != 0 && key.empty()) {
-    // CURVE is on and this came in without it: the sealed port.
-    if (!OpenSealedLocked(frames, &job, &key, &s)) return;
+  } else if (conn != 0) {
+    if (!OpenSealedLocked(frames, &job, &key, &s)) return;  // the sealed port
   } else {
     s = ParseMessage(frames, 1, &job.msg);
   }
@@ -275,7 +356,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
       rep.env.err = s.err();
       rep.env.msg = s.message();
     }
-    Reply(job.routing, rep, job.seal, true);
+    Reply(job, rep, true);
     return;
   }
   auto it = routes_.end();
@@ -292,7 +373,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
     rep.env.id = job.msg.env.id;
     rep.env.err = s.err();
     rep.env.msg = s.message();
-    Reply(job.routing, rep, job.seal, true);  // router_mu_ is held
+    Reply(job, rep, true);  // router_mu_ is held
     return;
   }
   // A peer's deadline is a hint, never a licence to hold a worker for days.
@@ -313,8 +394,8 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames) {
   lane->cv.notify_one();
 }
 
-void Server::Reply(zmq::message_t& routing, Message& rep,
-                   const std::shared_ptr<SealSession>& seal, bool locked) {
+void Server::Reply(Job& job, Message& rep, bool locked) {
+  const std::shared_ptr<SealSession>& seal = job.seal;
   // Sealed before the lock: replies may then leave out of counter order,
   // which the client's ReplayWindow allows.
   std::optional<std::vector<zmq::message_t>> wire;
@@ -323,11 +404,15 @@ void Server::Reply(zmq::message_t& routing, Message& rep,
     if (!w.ok()) return;  // the caller's deadline reports it
     wire = std::move(*w);
   }
+  if (job.conn != 0) {  // the sealed port: no ROUTER, no router_mu_
+    if (wire) SendConn(job.conn, *wire);
+    return;
+  }
   auto send = [&] {
     if (wire) {
-      SendWire(router_, routing, *wire);
+      SendWire(router_, job.routing, *wire);
     } else {
-      SendFrames(router_, routing, rep);
+      SendFrames(router_, job.routing, rep);
     }
   };
   if (locked) {
@@ -430,7 +515,7 @@ void Server::Run(Job& job) {
                   std::chrono::steady_clock::now() - start)
                   .count(),
               s.err());
-  Reply(job.routing, rep, job.seal);
+  Reply(job, rep);
 }
 
 }  // namespace dos::net

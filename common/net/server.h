@@ -14,18 +14,24 @@
 // must not take effect afterwards. A handler's exception becomes EIO;
 // nothing a peer sends stops the loop.
 // With CURVE on (net::SetSecurity) the ROUTER is a CURVE server and the
-// authorizer sees the peer's key on every request. The same ROUTER then
-// also listens, plaintext, on a second port of the same host (any free one)
-// for sealed messages (common/net/seal.h): a peer asks for a session key
-// with kSealOpen over CURVE; a sealed request counts as coming from the key
-// that opened its session, and gets a sealed reply. Anything on that port
-// that is not a sealed message under a known session is not run.
+// authorizer sees the peer's key on every request. The server then also
+// listens on a second port of the same host (any free one), plain TCP
+// without ZeroMQ (common/net/stream.h), for sealed messages
+// (common/net/seal.h): a peer asks for a session key with kSealOpen over
+// CURVE; a sealed request counts as coming from the key that opened its
+// session, and gets a sealed reply on the same connection. Anything on that
+// port that is not a sealed message under a known session is not run; a
+// connection that breaks the framing is closed.
 //
-// The I/O thread sleeps in poll(2) on the ROUTER's ZMQ_FD and an eventfd
-// without holding router_mu_. ZMQ_FD only says "look at ZMQ_EVENTS again",
-// and any operation on the socket may take that signal, so a worker that
-// sends a reply and then finds a request waiting writes the eventfd.
+// The I/O thread sleeps in poll(2) on the ROUTER's ZMQ_FD, an eventfd and
+// the sealed port's sockets without holding router_mu_. ZMQ_FD only says
+// "look at ZMQ_EVENTS again", and any operation on the socket may take that
+// signal, so a worker that sends a reply and then finds a request waiting
+// writes the eventfd; so does one whose reply a sealed connection could not
+// take at once (the I/O thread writes the rest when the socket has room).
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <chrono>
@@ -42,6 +48,7 @@
 
 #include "common/net/message.h"
 #include "common/net/seal.h"
+#include "common/net/stream.h"
 
 namespace dos::net {
 
@@ -99,7 +106,8 @@ class Server {
     uint64_t opened = 0;           // order of opening, for eviction
   };
   struct Job {
-    zmq::message_t routing;
+    zmq::message_t routing;  // a ROUTER peer's
+    uint64_t conn = 0;       // or, when set, the sealed connection it came on
     Message msg;
     std::chrono::steady_clock::time_point queued;  // when the I/O thread took it in
     std::shared_ptr<SealSession> seal;             // a sealed request: reply sealed
@@ -131,13 +139,31 @@ class Server {
     Lane* lane;
     Job job;
   };
+  // A connection to the sealed port. The I/O thread alone reads it and
+  // drops it; replies are written under wmu by whichever thread has one.
+  struct Conn {
+    Conn(int fd, uint64_t id) : stream(fd), id(id) {}
+    FrameStream stream;
+    const uint64_t id;
+    std::mutex wmu;
+  };
   void IoLoop();
   // Under router_mu_: takes in every request waiting on the ROUTER.
   void DrainLocked();
   void Worker(Lane* lane);
   // Runs job's handler and sends its reply (takes router_mu_).
   void Run(Job& job);
-  void Dispatch(std::vector<zmq::message_t>& frames);
+  // frames[0] is the ROUTER's routing frame (empty for a sealed connection,
+  // conn). Under router_mu_.
+  void Dispatch(std::vector<zmq::message_t>& frames, uint64_t conn = 0);
+  // The sealed port's work on the I/O thread: new connections, messages
+  // in, queued replies out. Adds the descriptors to poll to fds.
+  void PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Conn>>* polled);
+  void ServeConns(const std::vector<pollfd>& fds, size_t first,
+                  const std::vector<std::shared_ptr<Conn>>& polled);
+  // Sends wire to a ROUTER peer (under router_mu_) or a sealed connection.
+  void SendWireLocked(Job& job, std::vector<zmq::message_t>& wire);
+  void SendConn(uint64_t conn, std::vector<zmq::message_t>& wire);
   // Under router_mu_: opens a message of the sealed port into job (msg, seal)
   // and *key. False when it is not to be run (a notice went back, or it was
   // not a sealed message at all).
@@ -147,8 +173,7 @@ class Server {
   Status SealOpenLocked(const std::string& key, Message* rep);
   // Sends rep to routing: sealed under seal when set. Takes router_mu_
   // unless locked is true.
-  void Reply(zmq::message_t& routing, Message& rep, const std::shared_ptr<SealSession>& seal,
-             bool locked = false);
+  void Reply(Job& job, Message& rep, bool locked = false);
   void BindSealed();
 
   zmq::context_t* ctx_;
@@ -158,6 +183,10 @@ class Server {
   int wake_fd_ = -1;  // eventfd: the I/O thread must look at the ROUTER (or stop)
   std::string endpoint_;
   int seal_port_ = 0;
+  int listen_fd_ = -1;  // the sealed port
+  std::mutex conns_mu_;  // guards conns_ (after router_mu_, before a Conn's wmu)
+  std::map<uint64_t, std::shared_ptr<Conn>> conns_;
+  uint64_t next_conn_ = 0;  // I/O thread only
   std::atomic<uint64_t> sealed_requests_{0};
   std::map<uint64_t, std::shared_ptr<SealSession>> sessions_;  // under router_mu_
   uint64_t sessions_opened_ = 0;                               // under router_mu_

@@ -4,6 +4,9 @@
 // forgets the session.
 #include <gtest/gtest.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <thread>
 #include <zmq_addon.hpp>
 
@@ -11,6 +14,7 @@
 #include "common/net/curve.h"
 #include "common/net/seal.h"
 #include "common/net/server.h"
+#include "common/net/stream.h"
 #include "common/net/zap.h"
 
 namespace dos::net {
@@ -369,25 +373,70 @@ TEST_F(SealedTransport, AServerThatForgotTheSessionGetsTheRequestOverCurve) {
   (void)old_port;
 }
 
+// A raw connection to the sealed port (common/net/stream.h framing).
+class RawSealedPort {
+ public:
+  explicit RawSealedPort(int port) {
+    auto fd = ConnectTcp("127.0.0.1", port);
+    EXPECT_TRUE(fd.ok());
+    if (fd.ok()) stream_ = std::make_unique<FrameStream>(*fd);
+  }
+  void Send(std::vector<zmq::message_t>& frames) {
+    ASSERT_TRUE(stream_->Send(frames));
+    for (int i = 0; i < 100 && stream_->wants_write(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      ASSERT_TRUE(stream_->Flush());
+    }
+  }
+  void SendBytes(const std::string& bytes) {
+    ASSERT_EQ(write(stream_->fd(), bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+  // The next message within ms; false if none came. *closed: the server
+  // closed the connection.
+  bool Receive(std::vector<zmq::message_t>* got, int ms, bool* closed = nullptr) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (pending_.empty() && std::chrono::steady_clock::now() < until) {
+      pollfd p{stream_->fd(), POLLIN, 0};
+      (void)poll(&p, 1, 20);
+      if (!stream_->Receive(&pending_)) {
+        if (closed) *closed = true;
+        break;
+      }
+    }
+    if (pending_.empty()) return false;
+    *got = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    return true;
+  }
+
+ private:
+  std::unique_ptr<FrameStream> stream_;
+  std::vector<std::vector<zmq::message_t>> pending_;
+};
+
+std::vector<zmq::message_t> PlainFrames(Message& m) {
+  std::vector<zmq::message_t> f;
+  f.emplace_back(proto::Encode(m.env));
+  f.emplace_back(m.body.data(), m.body.size());
+  if (m.data) f.emplace_back(m.data->data(), m.data->size());
+  return f;
+}
+
 TEST_F(SealedTransport, ThePlaintextPortRunsNothingUnsealed) {
   WaitSealing();
   const int before = runs_.load();
-  zmq::socket_t raw(ctx_, zmq::socket_type::dealer);
-  raw.set(zmq::sockopt::linger, 0);
-  raw.set(zmq::sockopt::rcvtimeo, 500);
-  std::string ep = server_->endpoint();
-  raw.connect(ep.substr(0, ep.rfind(':') + 1) + std::to_string(server_->seal_port()));
+  RawSealedPort raw(server_->seal_port());
   // A plain request, as on an insecure cluster: no answer, not run.
   Message m = Sample(10);
-  ASSERT_TRUE(SendMessage(raw, m, false));
+  auto plain = PlainFrames(m);
+  raw.Send(plain);
   std::vector<zmq::message_t> got;
-  EXPECT_FALSE(zmq::recv_multipart(raw, std::back_inserter(got)));
+  EXPECT_FALSE(raw.Receive(&got, 500));
   // Sealed under a made-up session: a notice, not run.
   auto wire = SealMessage(Key(), SealDir::kToServer, 1, m);
   ASSERT_TRUE(wire.ok());
-  ForwardFrames(raw, *wire);
-  got.clear();
-  ASSERT_TRUE(zmq::recv_multipart(raw, std::back_inserter(got)));
+  raw.Send(*wire);
+  ASSERT_TRUE(raw.Receive(&got, 3000));
   ASSERT_FALSE(got.empty());
   EXPECT_TRUE(IsSealNotice(got[0]));
   EXPECT_EQ(ReadSealNotice(got[0])->req_id, 42u);
@@ -395,11 +444,34 @@ TEST_F(SealedTransport, ThePlaintextPortRunsNothingUnsealed) {
   std::vector<zmq::message_t> junk;
   junk.emplace_back("DSL1", 4);
   junk.emplace_back(std::string(100, 'z').data(), 100);
-  ForwardFrames(raw, junk);
-  got.clear();
-  EXPECT_FALSE(zmq::recv_multipart(raw, std::back_inserter(got)));
+  raw.Send(junk);
+  EXPECT_FALSE(raw.Receive(&got, 500));
   EXPECT_EQ(runs_.load(), before);
   EXPECT_TRUE(Ping(3, "still fine").ok());
+}
+
+// Bytes that are not the framing at all (a ZeroMQ greeting, a frame count
+// of 0, a frame longer than any message): the server closes that
+// connection, runs nothing and goes on serving the others.
+TEST_F(SealedTransport, BrokenFramingClosesOnlyThatConnection) {
+  WaitSealing();
+  const int before = runs_.load();
+  const std::vector<std::string> bad = {
+      std::string("\xff\0\0\0\0\0\0\0\x01\x7f\x03\x01NULL", 17),  // ZMTP's greeting
+      std::string(4, '\0'),                                               // no frames
+      std::string("\x02\0\0\0\x05\0\0\0\xff\xff\xff\x7f", 12),          // a 2 GiB frame
+      std::string("\x09\0\0\0", 4),                                        // 9 frames
+  };
+  for (const std::string& b : bad) {
+    RawSealedPort raw(server_->seal_port());
+    raw.SendBytes(b + std::string(64, 'x'));
+    std::vector<zmq::message_t> got;
+    bool closed = false;
+    EXPECT_FALSE(raw.Receive(&got, 3000, &closed));
+    EXPECT_TRUE(closed) << "connection kept after " << b.size() << " bad bytes";
+    EXPECT_TRUE(Ping(5, "others go on").ok());
+  }
+  EXPECT_EQ(runs_.load(), before + static_cast<int>(bad.size()));
 }
 
 // A reply's data left sealed by Wait and opened by TakeData straight into
