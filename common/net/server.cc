@@ -19,6 +19,9 @@ constexpr int64_t kMaxFrame = static_cast<int64_t>(proto::kMaxData + proto::kMax
 constexpr size_t kMaxSealSessions = 4096;
 // Sealed connections at once; more are closed as they come.
 constexpr size_t kMaxConns = 4096;
+// How long the sealed port takes no connection after accept(2) ran out of
+// descriptors.
+constexpr int kAcceptPauseMs = 100;
 
 void SendFrames(zmq::socket_t& sock, zmq::message_t& routing, Message& msg) {
   try {
@@ -157,8 +160,8 @@ void Server::IoLoop() {
       continue;  // the replies may have taken ZMQ_FD's signal: look before sleeping
     }
     fds.assign({{router_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}});
-    PollConns(&fds, &polled);
-    if (poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR: look again
+    const bool paused = PollConns(&fds, &polled);
+    if (poll(fds.data(), fds.size(), paused ? kAcceptPauseMs : -1) < 0) continue;  // EINTR
     if (fds[1].revents & POLLIN) {
       eventfd_t v;
       (void)eventfd_read(wake_fd_, &v);
@@ -167,10 +170,11 @@ void Server::IoLoop() {
   }
 }
 
-void Server::PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Conn>>* polled) {
+bool Server::PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Conn>>* polled) {
   polled->clear();
-  if (listen_fd_ < 0) return;
-  fds->push_back({listen_fd_, POLLIN, 0});
+  if (listen_fd_ < 0) return false;
+  const bool paused = std::chrono::steady_clock::now() < accept_paused_until_;
+  fds->push_back({listen_fd_, static_cast<short>(paused ? 0 : POLLIN), 0});
   std::lock_guard<std::mutex> lock(conns_mu_);
   for (auto& [id, c] : conns_) {
     short events = POLLIN;
@@ -181,13 +185,23 @@ void Server::PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Con
     fds->push_back({c->stream.fd(), events, 0});
     polled->push_back(c);
   }
+  return paused;
 }
 
 void Server::ServeConns(const std::vector<pollfd>& fds, size_t first,
                         const std::vector<std::shared_ptr<Conn>>& polled) {
   if (listen_fd_ < 0) return;
   if (fds[first].revents & POLLIN) {
-    for (int fd; (fd = AcceptTcp(listen_fd_)) >= 0;) {
+    for (;;) {
+      const int fd = AcceptTcp(listen_fd_);
+      if (fd < 0) {
+        // Out of descriptors or memory: the connection stays pending and
+        // poll(2) would report it at once, again and again. Look later.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+          accept_paused_until_ =
+              std::chrono::steady_clock::now() + std::chrono::milliseconds(kAcceptPauseMs);
+        break;
+      }
       auto c = std::make_shared<Conn>(fd, ++next_conn_);
       std::lock_guard<std::mutex> lock(conns_mu_);
       if (conns_.size() >= kMaxConns) continue;  // closed as c goes

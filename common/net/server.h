@@ -157,8 +157,9 @@ class Server {
   // conn). Under router_mu_.
   void Dispatch(std::vector<zmq::message_t>& frames, uint64_t conn = 0);
   // The sealed port's work on the I/O thread: new connections, messages
-  // in, queued replies out. Adds the descriptors to poll to fds.
-  void PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Conn>>* polled);
+  // in, queued replies out. Adds the descriptors to poll to fds; true while
+  // accepting is paused (poll then wakes again after a while).
+  bool PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Conn>>* polled);
   void ServeConns(const std::vector<pollfd>& fds, size_t first,
                   const std::vector<std::shared_ptr<Conn>>& polled);
   // Sends wire to a ROUTER peer (under router_mu_) or a sealed connection.
@@ -187,6 +188,7 @@ class Server {
   std::mutex conns_mu_;  // guards conns_ (after router_mu_, before a Conn's wmu)
   std::map<uint64_t, std::shared_ptr<Conn>> conns_;
   uint64_t next_conn_ = 0;  // I/O thread only
+  std::chrono::steady_clock::time_point accept_paused_until_;  // I/O thread only
   std::atomic<uint64_t> sealed_requests_{0};
   std::map<uint64_t, std::shared_ptr<SealSession>> sessions_;  // under router_mu_
   uint64_t sessions_opened_ = 0;                               // under router_mu_

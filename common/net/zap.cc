@@ -103,14 +103,10 @@ void ZapHandler::Loop(zmq::socket_t& rep, zmq::socket_t& stop) {
     req.clear();
     (void)zmq::recv_multipart(rep, std::back_inserter(req));
     std::string user, code = "400", text = "key not allowed";
-    if (req.size() >= kZapRequestFrames - 1 && req[5].to_string() == "NULL") {
-      // Only a server's sealed port speaks NULL (a CURVE port refuses it in
-      // the ZMTP greeting); what comes in there is run only when it opens
-      // under a session key given over CURVE (Server::OpenSealedLocked).
-      code = "200";
-      text = "OK";
-    } else if (req.size() >= kZapRequestFrames && req[5].to_string() == "CURVE" &&
-               req[6].size() == 32) {
+    // CURVE only: every ROUTER that asks ZAP is a CURVE server (the sealed
+    // port is not ZeroMQ, see net/stream.h), so any other mechanism is refused.
+    if (req.size() >= kZapRequestFrames && req[5].to_string() == "CURVE" &&
+        req[6].size() == 32) {
       char z85[41];
       zmq_z85_encode(z85, static_cast<const uint8_t*>(req[6].data()), 32);
       if (ring_->Lookup(z85) != Role::kNone) {

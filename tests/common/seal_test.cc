@@ -474,6 +474,35 @@ TEST_F(SealedTransport, BrokenFramingClosesOnlyThatConnection) {
   EXPECT_EQ(runs_.load(), before + static_cast<int>(bad.size()));
 }
 
+// ZAP answers CURVE keys only: no ROUTER speaks NULL under CURVE any more
+// (the sealed port is not ZeroMQ), so a NULL request is refused, and a
+// CURVE one with the client's key still passes.
+TEST_F(SealedTransport, ZapRefusesEveryMechanismButCurve) {
+  zmq::socket_t req(ctx_, zmq::socket_type::req);
+  req.set(zmq::sockopt::linger, 0);
+  req.set(zmq::sockopt::rcvtimeo, 3000);
+  req.connect("inproc://zeromq.zap.01");
+  auto ask = [&](const std::string& mechanism, const std::string& cred) {
+    std::vector<zmq::message_t> out;
+    out.emplace_back(std::string("1.0"));
+    out.emplace_back(std::string("7"));
+    out.emplace_back(std::string("dos"));
+    out.emplace_back(std::string("127.0.0.1"));
+    out.emplace_back(std::string());
+    out.emplace_back(mechanism);
+    if (!cred.empty()) out.emplace_back(cred);
+    EXPECT_TRUE(zmq::send_multipart(req, out));
+    std::vector<zmq::message_t> got;
+    EXPECT_TRUE(zmq::recv_multipart(req, std::back_inserter(got)));
+    return got.size() > 2 ? got[2].to_string() : std::string("none");
+  };
+  EXPECT_EQ(ask("NULL", ""), "400");
+  EXPECT_EQ(ask("PLAIN", ""), "400");
+  uint8_t raw[32];
+  ASSERT_EQ(zmq_z85_decode(raw, client_key_.c_str()), raw);
+  EXPECT_EQ(ask("CURVE", std::string(reinterpret_cast<char*>(raw), 32)), "200");
+}
+
 // A reply's data left sealed by Wait and opened by TakeData straight into
 // the caller's buffer: shorter and longer buffers, and a tampered frame.
 TEST_F(SealedTransport, RepliesOpenStraightIntoTheCallersBuffer) {
