@@ -16,17 +16,6 @@ bool SendMessage(zmq::socket_t& sock, Message& msg, bool dontwait) {
   return true;
 }
 
-void ForwardFrames(zmq::socket_t& sock, std::vector<zmq::message_t>& frames) {
-  for (size_t i = 0; i < frames.size(); ++i) {
-    auto flag = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-    try {
-      (void)sock.send(frames[i], flag);
-    } catch (const zmq::error_t&) {
-      // Keep going: stopping halfway would glue the next message onto this one.
-    }
-  }
-}
-
 Status ParseMessage(std::vector<zmq::message_t>& frames, size_t first, Message* out) {
   const size_t n = frames.size() - first;
   if (n != 2 && n != 3) return Status::Err(EPROTO, "message has " + std::to_string(n) + " frames");

@@ -50,11 +50,6 @@ struct Message {
 // Sends on sock; false if the socket would block or is gone.
 bool SendMessage(zmq::socket_t& sock, Message& msg, bool dontwait);
 
-// Sends frames as one multipart message, as they are (the I/O threads move
-// messages between an inproc socket and the network this way). A failed send
-// loses the message: the caller's deadline reports it.
-void ForwardFrames(zmq::socket_t& sock, std::vector<zmq::message_t>& frames);
-
 // Parses frames [envelope][body][data?] (routing id already taken off).
 // EPROTO for a wrong frame count, an envelope that does not decode or a
 // protocol version this build does not speak.

@@ -31,15 +31,6 @@ void SendFrames(zmq::socket_t& sock, zmq::message_t& routing, Message& msg) {
     // Peer gone: the reply has nowhere to go.
   }
 }
-
-void SendWire(zmq::socket_t& sock, zmq::message_t& routing, std::vector<zmq::message_t>& frames) {
-  try {
-    if (!sock.send(routing, zmq::send_flags::sndmore)) return;
-  } catch (const zmq::error_t&) {
-    return;
-  }
-  ForwardFrames(sock, frames);
-}
 }  // namespace
 
 Server::Server(zmq::context_t* ctx) : ctx_(ctx), router_(*ctx, zmq::socket_type::router) {
@@ -251,13 +242,6 @@ void Server::SendConn(uint64_t conn, std::vector<zmq::message_t>& wire) {
   if (queued) (void)eventfd_write(wake_fd_, 1);  // the I/O thread writes the rest
 }
 
-void Server::SendWireLocked(Job& job, std::vector<zmq::message_t>& wire) {
-  if (job.conn != 0) {
-    SendConn(job.conn, wire);
-  } else {
-    SendWire(router_, job.routing, wire);
-  }
-}
 
 void Server::DrainLocked() {
   std::vector<zmq::message_t> frames;
@@ -286,7 +270,7 @@ bool Server::OpenSealedLocked(std::vector<zmq::message_t>& frames, Job* job, std
   if (!h.ok()) return false;  // plaintext that is not sealed: never run, no answer
   auto notice = [&](const std::string& why) {
     auto wire = SealNotice(h->session, h->req_id, why);
-    SendWireLocked(*job, wire);
+    SendConn(job->conn, wire);
     return false;
   };
   auto it = sessions_.find(h->session);
@@ -409,34 +393,22 @@ void Server::Dispatch(std::vector<zmq::message_t>& frames, uint64_t conn) {
 }
 
 void Server::Reply(Job& job, Message& rep, bool locked) {
-  const std::shared_ptr<SealSession>& seal = job.seal;
-  // Sealed before the lock: replies may then leave out of counter order,
-  // which the client's ReplayWindow allows.
-  std::optional<std::vector<zmq::message_t>> wire;
-  if (seal) {
-    auto w = SealMessage(seal->key, SealDir::kToClient, seal->out.fetch_add(1) + 1, rep);
-    if (!w.ok()) return;  // the caller's deadline reports it
-    wire = std::move(*w);
-  }
-  if (job.conn != 0) {  // the sealed port: no ROUTER, no router_mu_
-    if (wire) SendConn(job.conn, *wire);
+  // A sealed request came on a sealed connection: its reply goes back there,
+  // sealed, without the ROUTER or router_mu_. Replies may then leave out of
+  // counter order, which the client's ReplayWindow allows.
+  if (job.seal) {
+    auto w = SealMessage(job.seal->key, SealDir::kToClient, job.seal->out.fetch_add(1) + 1, rep);
+    if (w.ok()) SendConn(job.conn, *w);  // else the caller's deadline reports it
     return;
   }
-  auto send = [&] {
-    if (wire) {
-      SendWire(router_, job.routing, *wire);
-    } else {
-      SendFrames(router_, job.routing, rep);
-    }
-  };
   if (locked) {
-    send();
+    SendFrames(router_, job.routing, rep);
     return;
   }
   bool waiting = false;
   {
     std::lock_guard<std::mutex> lock(router_mu_);
-    send();
+    SendFrames(router_, job.routing, rep);
     try {
       waiting = router_.get(zmq::sockopt::events) & ZMQ_POLLIN;
     } catch (const zmq::error_t&) {

@@ -162,8 +162,6 @@ class Server {
   bool PollConns(std::vector<pollfd>* fds, std::vector<std::shared_ptr<Conn>>* polled);
   void ServeConns(const std::vector<pollfd>& fds, size_t first,
                   const std::vector<std::shared_ptr<Conn>>& polled);
-  // Sends wire to a ROUTER peer (under router_mu_) or a sealed connection.
-  void SendWireLocked(Job& job, std::vector<zmq::message_t>& wire);
   void SendConn(uint64_t conn, std::vector<zmq::message_t>& wire);
   // Under router_mu_: opens a message of the sealed port into job (msg, seal)
   // and *key. False when it is not to be run (a notice went back, or it was
