@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/malloc_tune.h"
 #include "common/net/curve.h"
 #include "daemon/node.h"
 
@@ -132,6 +133,7 @@ dos::Status SetupSecurity(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dos::TuneMallocForBulkData();
   CLI::App app{"dosd: the dos node daemon (chunk store; meta with --run-meta)", "dosd"};
   Args args;
   AddOptions(app, &args);

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/malloc_tune.h"
 #include "fuse/fs.h"
 #include "fuse/ops.h"
 
@@ -214,6 +215,7 @@ int RunSession(fuse_args* args, const fuse_cmdline_opts& opts, const ClientConf&
 }
 
 int Main(int argc, char** argv) {
+  TuneMallocForBulkData();
   Args a;
   if (Status s = ParseArgs(argc, argv, &a); !s.ok()) {
     std::fprintf(stderr, "%s: %s\n", argv[0], s.message().c_str());
