@@ -408,28 +408,31 @@ Status ReadData(Fs& fs, FileState& st, uint64_t off, size_t size, std::string* o
 Status SyncDirty(Fs& fs, FileState& st) {
   std::vector<proto::ChunkInfo> dirty = st.TakeDirty();
   if (dirty.empty()) return Status::Ok();
-  // One task per (chunk, replica), all in parallel.
+  // One kChunkSync per (chunk, replica), all sent before any is waited for
+  // (a 1 GiB file has 256 chunks: no thread each).
   std::vector<std::pair<size_t, std::string>> targets;
   for (size_t i = 0; i < dirty.size(); ++i)
     for (const auto& r : dirty[i].replicas) targets.emplace_back(i, r.addr);
   std::vector<Status> results(targets.size());
-  std::vector<std::function<Status()>> tasks;
+  std::vector<std::optional<net::Client::Ticket>> tickets(targets.size());
   for (size_t k = 0; k < targets.size(); ++k) {
-    tasks.push_back([&fs, &dirty, &targets, &results, k] {
-      const auto& [i, addr] = targets[k];
-      if (fs.cluster->Suspect(addr)) {
-        results[k] = Status::Err(ETIMEDOUT, addr + " did not answer lately");
-        return Status::Ok();
-      }
-      proto::Empty rep;
-      Status s = fs.cluster->Node(addr).Call(proto::Op::kChunkSync, proto::ChunkIdReq{dirty[i].id},
-                                             &rep, fs.cluster->timeout_ms());
-      fs.cluster->NoteResult(addr, s);
-      results[k] = s.err() == ENOENT ? Status::Ok() : s;  // ENOENT: truncated away meanwhile
-      return Status::Ok();
-    });
+    const auto& [i, addr] = targets[k];
+    if (fs.cluster->Suspect(addr)) {
+      results[k] = Status::Err(ETIMEDOUT, addr + " did not answer lately");
+      continue;
+    }
+    tickets[k] = fs.cluster->Node(addr).Send(proto::Op::kChunkSync,
+                                             proto::Encode(proto::ChunkIdReq{dirty[i].id}), {},
+                                             fs.cluster->timeout_ms());
   }
-  (void)RunAll(tasks);
+  for (size_t k = 0; k < targets.size(); ++k) {
+    if (!tickets[k]) continue;
+    const std::string& addr = targets[k].second;
+    proto::Empty rep;
+    Status s = fs.cluster->Node(addr).Wait(*tickets[k], &rep);
+    fs.cluster->NoteResult(addr, s);
+    results[k] = s.err() == ENOENT ? Status::Ok() : s;  // ENOENT: truncated away meanwhile
+  }
   // A chunk is synced when every replica that answered synced it and at
   // least one did; a replica that does not answer at all (a dead node) is
   // left to meta's re-replication.

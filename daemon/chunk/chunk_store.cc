@@ -1,5 +1,6 @@
 #include "daemon/chunk/chunk_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -94,9 +95,18 @@ Status ChunkStore::Write(uint64_t id, uint64_t version, const std::vector<Piece>
   std::unique_lock lock(LockFor(id));
   ChunkFiles f;
   Status s = OpenForUpdate(id, version, &f);
-  for (size_t i = 0; s.ok() && i < pieces.size(); ++i)
+  size_t bytes = 0;
+  for (size_t i = 0; s.ok() && i < pieces.size(); ++i) {
     s = ApplyWrite(&f, pieces[i].offset, pieces[i].data, 0);
+    bytes += pieces[i].data.size();
+  }
   if (!s.ok() && f.created) Discard(id);  // no empty or partial new chunk left
+  if (s.ok() && bytes >= kStartWritebackBytes) {
+    // Only starts the I/O; an error here shows again at fsync, which waits.
+    for (const Piece& p : pieces)
+      (void)sync_file_range(f.data.get(), static_cast<off64_t>(f.data_offset() + p.offset),
+                            static_cast<off64_t>(p.data.size()), SYNC_FILE_RANGE_WRITE);
+  }
   return s;
 }
 
