@@ -198,7 +198,7 @@ bool Client::ReserveSeal(SealKey* key, uint64_t* counter) {
 // it when poll(2) says there is room (woken here to look for that).
 void Client::SendBulkLocked(std::vector<zmq::message_t>& wire) {
   if (!bulk_->Send(wire)) {
-    CloseBulkLocked();  // lost: the caller's deadline reports it
+    CloseBulkLocked();  // lost, with the rest sent on it: ECONNRESET now
     return;
   }
   if (bulk_->wants_write() && !bulk_write_.exchange(true)) (void)eventfd_write(wake_fd_, 1);
@@ -214,6 +214,28 @@ void Client::CloseBulkLocked() {
   bulk_write_ = false;
   bulk_endpoint_.clear();
   DropSealLocked();
+  FailSealedLocked(ECONNRESET, "connection to " + endpoint_ + " lost");
+}
+
+void Client::FailSealedLocked(int err, const std::string& msg) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool wake = false;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending& p = *it->second;
+    if (p.sealed_session == 0) {
+      ++it;
+      continue;
+    }
+    p.reply = Message{};
+    p.reply.env.err = err;
+    p.reply.env.msg = msg;
+    p.resend.reset();
+    p.done = true;
+    p.cv.notify_all();
+    wake |= p.leading && std::this_thread::get_id() != leader_thread_;
+    it = pending_.erase(it);
+  }
+  if (wake) (void)eventfd_write(wake_fd_, 1);
 }
 
 void Client::OpenSealLocked() {
@@ -290,6 +312,7 @@ void Client::ResendLocked(uint64_t id) {
     if (it == pending_.end() || !it->second->resend) return;
     again = std::move(it->second->resend);
     it->second->resend.reset();
+    it->second->sealed_session = 0;  // on CURVE now: not lost with the sealed connection
   }
   (void)SendMessage(*dealer_, *again, true);
 }

@@ -21,7 +21,8 @@
 // this client a session key over CURVE; until then, and whenever the
 // server refuses a sealed request, over CURVE as usual. The caller writes
 // that connection itself and the leader reads it: no ZeroMQ I/O thread on
-// the way.
+// the way. When that connection breaks (the server died or closed it), the
+// requests sent on it fail at once with ECONNRESET, not at their deadline.
 //
 // Lock order: sock_mu_ before mu_.
 #pragma once
@@ -130,7 +131,7 @@ class Client {
     // A request sent sealed: what to send over CURVE if the server refuses
     // it (under sock_mu_).
     std::optional<Message> resend;
-    uint64_t sealed_session = 0;  // sent sealed under this session
+    uint64_t sealed_session = 0;  // sent sealed under this session (0: over CURVE)
   };
   struct Seal {
     SealKey key;
@@ -160,8 +161,12 @@ class Client {
   void DrainBulkLocked();
   void OnBulkMessage(std::vector<zmq::message_t>& frames);
   // The sealed connection broke: gone, with its session (CURVE until the
-  // next one is open).
+  // next one is open). The requests sent on it fail at once with
+  // ECONNRESET (the server may or may not have run them, as after a
+  // timeout) instead of at their deadlines.
   void CloseBulkLocked();
+  // Under sock_mu_: every request sent sealed gets err now.
+  void FailSealedLocked(int err, const std::string& msg);
   void ResendLocked(uint64_t id);
   // Ends the session (a new one opens on the next send); it stays as
   // prev_seal_ to open replies already on their way.

@@ -95,18 +95,15 @@ Status ChunkStore::Write(uint64_t id, uint64_t version, const std::vector<Piece>
   std::unique_lock lock(LockFor(id));
   ChunkFiles f;
   Status s = OpenForUpdate(id, version, &f);
-  size_t bytes = 0;
-  for (size_t i = 0; s.ok() && i < pieces.size(); ++i) {
+  for (size_t i = 0; s.ok() && i < pieces.size(); ++i)
     s = ApplyWrite(&f, pieces[i].offset, pieces[i].data, 0);
-    bytes += pieces[i].data.size();
-  }
   if (!s.ok() && f.created) Discard(id);  // no empty or partial new chunk left
-  if (s.ok() && bytes >= kStartWritebackBytes) {
-    // Only starts the I/O; an error here shows again at fsync, which waits.
-    for (const Piece& p : pieces)
+  if (!s.ok()) return s;
+  // Only starts the I/O; an error of it shows again at fsync, which waits.
+  for (const Piece& p : pieces)
+    if (p.data.size() >= kStartWritebackBytes)
       (void)sync_file_range(f.data.get(), static_cast<off64_t>(f.data_offset() + p.offset),
                             static_cast<off64_t>(p.data.size()), SYNC_FILE_RANGE_WRITE);
-  }
   return s;
 }
 

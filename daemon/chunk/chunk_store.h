@@ -48,12 +48,13 @@ struct ChunkFiles;  // chunk_file.h
 // Emptied files of deleted chunks kept for new chunks (root/spare/).
 inline constexpr size_t kMaxSpares = 16384;
 
-// A write of at least this many bytes starts its own writeback at once
-// (sync_file_range, not waiting for it): bulk data goes to the disk while
-// the rest of the file still comes in, instead of piling up dirty in the
-// page cache (which the kernel starts writing only past
+// A piece of a write of at least this many bytes starts its own writeback
+// at once (sync_file_range, not waiting for it): bulk data goes to the disk
+// while the rest of the file still comes in, instead of piling up dirty in
+// the page cache (which the kernel starts writing only past
 // dirty_background_ratio, 2.4 GB on a 24 GB machine) until the writer's
-// fsync. Smaller writes are left to the kernel to merge.
+// fsync. Smaller pieces (random writes, even joined in one batch) are left
+// to the kernel to merge.
 inline constexpr size_t kStartWritebackBytes = 256 * 1024;
 
 inline constexpr uint32_t kCrcMagic = 0x43534f44;  // "DOSC"
@@ -98,7 +99,7 @@ class ChunkStore {
   Status Write(uint64_t id, uint64_t version, uint64_t offset, std::string_view data);
   // The same for several pieces, in order, under one lock and one open of
   // the chunk's files. A failure may leave earlier pieces written. Pieces
-  // of kStartWritebackBytes in all start their writeback.
+  // of kStartWritebackBytes or more start their writeback.
   struct Piece {
     uint64_t offset;
     std::string_view data;
