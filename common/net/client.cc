@@ -98,17 +98,23 @@ Client::~Client() {
   FailPending(EIO, "client closed");
 }
 
-void Client::FailPending(int err, const std::string& msg) {
+void Client::FailPending(int err, const std::string& msg, bool sealed_only) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [id, p] : pending_) {
-    p->reply = Message{};
-    p->reply.env.err = err;
-    p->reply.env.msg = msg;
-    p->done = true;
-    p->cv.notify_all();
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending& p = *it->second;
+    if (sealed_only && p.sealed_session == 0) {
+      ++it;
+      continue;
+    }
+    p.reply = Message{};
+    p.reply.env.err = err;
+    p.reply.env.msg = msg;
+    p.resend.reset();
+    p.done = true;
+    p.cv.notify_all();
+    it = pending_.erase(it);
   }
-  pending_.clear();
-  if (wake_fd_ >= 0) (void)eventfd_write(wake_fd_, 1);
+  if (wake_fd_ >= 0) (void)eventfd_write(wake_fd_, 1);  // a leader may wait in poll(2)
 }
 
 void Client::Deliver(Message m) {
@@ -214,28 +220,7 @@ void Client::CloseBulkLocked() {
   bulk_write_ = false;
   bulk_endpoint_.clear();
   DropSealLocked();
-  FailSealedLocked(ECONNRESET, "connection to " + endpoint_ + " lost");
-}
-
-void Client::FailSealedLocked(int err, const std::string& msg) {
-  std::lock_guard<std::mutex> lock(mu_);
-  bool wake = false;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    Pending& p = *it->second;
-    if (p.sealed_session == 0) {
-      ++it;
-      continue;
-    }
-    p.reply = Message{};
-    p.reply.env.err = err;
-    p.reply.env.msg = msg;
-    p.resend.reset();
-    p.done = true;
-    p.cv.notify_all();
-    wake |= p.leading && std::this_thread::get_id() != leader_thread_;
-    it = pending_.erase(it);
-  }
-  if (wake) (void)eventfd_write(wake_fd_, 1);
+  FailPending(ECONNRESET, "connection to " + endpoint_ + " lost", true);
 }
 
 void Client::OpenSealLocked() {

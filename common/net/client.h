@@ -165,8 +165,6 @@ class Client {
   // ECONNRESET (the server may or may not have run them, as after a
   // timeout) instead of at their deadlines.
   void CloseBulkLocked();
-  // Under sock_mu_: every request sent sealed gets err now.
-  void FailSealedLocked(int err, const std::string& msg);
   void ResendLocked(uint64_t id);
   // Ends the session (a new one opens on the next send); it stays as
   // prev_seal_ to open replies already on their way.
@@ -174,7 +172,8 @@ class Client {
   // A sealed request timed out: the session may be gone with its server
   // (a restarted server has another sealed port); open another.
   void DropSessionAfterTimeout(uint64_t session);
-  void FailPending(int err, const std::string& msg);
+  // Every request waiting (only those sent sealed, if sealed_only) gets err now.
+  void FailPending(int err, const std::string& msg, bool sealed_only = false);
 
   zmq::context_t* ctx_;
   std::string endpoint_;
