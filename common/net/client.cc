@@ -98,23 +98,17 @@ Client::~Client() {
   FailPending(EIO, "client closed");
 }
 
-void Client::FailPending(int err, const std::string& msg, bool sealed_only) {
+void Client::FailPending(int err, const std::string& msg) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    Pending& p = *it->second;
-    if (sealed_only && p.sealed_session == 0) {
-      ++it;
-      continue;
-    }
-    p.reply = Message{};
-    p.reply.env.err = err;
-    p.reply.env.msg = msg;
-    p.resend.reset();
-    p.done = true;
-    p.cv.notify_all();
-    it = pending_.erase(it);
+  for (auto& [id, p] : pending_) {
+    p->reply = Message{};
+    p->reply.env.err = err;
+    p->reply.env.msg = msg;
+    p->done = true;
+    p->cv.notify_all();
   }
-  if (wake_fd_ >= 0) (void)eventfd_write(wake_fd_, 1);  // a leader may wait in poll(2)
+  pending_.clear();
+  if (wake_fd_ >= 0) (void)eventfd_write(wake_fd_, 1);
 }
 
 void Client::Deliver(Message m) {
@@ -204,7 +198,7 @@ bool Client::ReserveSeal(SealKey* key, uint64_t* counter) {
 // it when poll(2) says there is room (woken here to look for that).
 void Client::SendBulkLocked(std::vector<zmq::message_t>& wire) {
   if (!bulk_->Send(wire)) {
-    CloseBulkLocked();  // lost, with the rest sent on it: ECONNRESET now
+    CloseBulkLocked();  // lost: the caller's deadline reports it
     return;
   }
   if (bulk_->wants_write() && !bulk_write_.exchange(true)) (void)eventfd_write(wake_fd_, 1);
@@ -220,7 +214,6 @@ void Client::CloseBulkLocked() {
   bulk_write_ = false;
   bulk_endpoint_.clear();
   DropSealLocked();
-  FailPending(ECONNRESET, "connection to " + endpoint_ + " lost", true);
 }
 
 void Client::OpenSealLocked() {
@@ -297,7 +290,6 @@ void Client::ResendLocked(uint64_t id) {
     if (it == pending_.end() || !it->second->resend) return;
     again = std::move(it->second->resend);
     it->second->resend.reset();
-    it->second->sealed_session = 0;  // on CURVE now: not lost with the sealed connection
   }
   (void)SendMessage(*dealer_, *again, true);
 }

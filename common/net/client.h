@@ -21,8 +21,7 @@
 // this client a session key over CURVE; until then, and whenever the
 // server refuses a sealed request, over CURVE as usual. The caller writes
 // that connection itself and the leader reads it: no ZeroMQ I/O thread on
-// the way. When that connection breaks (the server died or closed it), the
-// requests sent on it fail at once with ECONNRESET, not at their deadline.
+// the way.
 //
 // Lock order: sock_mu_ before mu_.
 #pragma once
@@ -131,7 +130,7 @@ class Client {
     // A request sent sealed: what to send over CURVE if the server refuses
     // it (under sock_mu_).
     std::optional<Message> resend;
-    uint64_t sealed_session = 0;  // sent sealed under this session (0: over CURVE)
+    uint64_t sealed_session = 0;  // sent sealed under this session
   };
   struct Seal {
     SealKey key;
@@ -161,9 +160,7 @@ class Client {
   void DrainBulkLocked();
   void OnBulkMessage(std::vector<zmq::message_t>& frames);
   // The sealed connection broke: gone, with its session (CURVE until the
-  // next one is open). The requests sent on it fail at once with
-  // ECONNRESET (the server may or may not have run them, as after a
-  // timeout) instead of at their deadlines.
+  // next one is open).
   void CloseBulkLocked();
   void ResendLocked(uint64_t id);
   // Ends the session (a new one opens on the next send); it stays as
@@ -172,8 +169,7 @@ class Client {
   // A sealed request timed out: the session may be gone with its server
   // (a restarted server has another sealed port); open another.
   void DropSessionAfterTimeout(uint64_t session);
-  // Every request waiting (only those sent sealed, if sealed_only) gets err now.
-  void FailPending(int err, const std::string& msg, bool sealed_only = false);
+  void FailPending(int err, const std::string& msg);
 
   zmq::context_t* ctx_;
   std::string endpoint_;

@@ -5,11 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <future>
 #include <thread>
 #include <zmq_addon.hpp>
 
@@ -240,22 +237,10 @@ class SealedTransport : public ::testing::Test {
     SetSecurity(Security{});
   }
   void StartServer(const std::string& at) {
-    server_ = NewServer(&ctx_);
-    // A port just left by a stopped server is freed by ZeroMQ's I/O thread
-    // a moment later.
-    Status bound = server_->Bind(at);
-    for (int i = 0; i < 100 && !bound.ok(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      bound = server_->Bind(at);
-    }
-    ASSERT_TRUE(bound.ok()) << bound.message();
-    server_->Start();
-  }
-  std::unique_ptr<Server> NewServer(zmq::context_t* ctx) {
-    auto server = std::make_unique<Server>(ctx);
-    server->AddLane(0, 4);
-    server->Register(Op::kPing, 0,
-                     Typed<proto::InoReq, proto::AttrRep>(
+    server_ = std::make_unique<Server>(&ctx_);
+    server_->AddLane(0, 4);
+    server_->Register(Op::kPing, 0,
+                      Typed<proto::InoReq, proto::AttrRep>(
                           [this](const proto::InoReq& req, proto::AttrRep* rep, Message& in,
                                  Message* out) {
                             runs_++;
@@ -269,28 +254,34 @@ class SealedTransport : public ::testing::Test {
                             if (in.data) out->data.emplace(d.data(), d.size());
                             return Status::Ok();
                           }));
-    server->SetAuthorizer([this](const std::string& key, uint32_t) {
+    server_->SetAuthorizer([this](const std::string& key, uint32_t) {
       return key == client_key_ && !revoked_ ? Status::Ok()
                                              : Status::Err(EACCES, "key not allowed");
     });
-    return server;
+    // A port just left by a stopped server is freed by ZeroMQ's I/O thread
+    // a moment later.
+    Status bound = server_->Bind(at);
+    for (int i = 0; i < 100 && !bound.ok(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      bound = server_->Bind(at);
+    }
+    ASSERT_TRUE(bound.ok()) << bound.message();
+    server_->Start();
   }
   // Calls Ping with data until the client has a session (the first calls
   // go over CURVE while it opens one).
-  void WaitSealing(Client* client = nullptr) {
-    if (!client) client = client_.get();
-    for (int i = 0; i < 100 && !client->sealing(); ++i) {
-      Status s = Ping(i + 1, "warm", nullptr, 3000, client);
+  void WaitSealing() {
+    for (int i = 0; i < 100 && !client_->sealing(); ++i) {
+      Status s = Ping(i + 1, "warm");
       ASSERT_TRUE(s.ok()) << s.err() << " " << s.message();
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    ASSERT_TRUE(client->sealing());
+    ASSERT_TRUE(client_->sealing());
   }
   Status Ping(uint64_t ino, const std::string& data, std::string* back = nullptr,
-              int timeout_ms = 3000, Client* client = nullptr) {
-    if (!client) client = client_.get();
+              int timeout_ms = 3000) {
     proto::AttrRep rep;
-    Status s = client->Call(Op::kPing, proto::InoReq{ino}, &rep, timeout_ms, data, back);
+    Status s = client_->Call(Op::kPing, proto::InoReq{ino}, &rep, timeout_ms, data, back);
     if (s.ok() && rep.attr.ino != ino) return Status::Err(EIO, "wrong reply");
     return s;
   }
@@ -340,57 +331,6 @@ TEST_F(SealedTransport, ManyThreadsAtOnce) {
   EXPECT_TRUE(client_->sealing());
 }
 
-// A server in a child process, killed with SIGKILL while a sealed call
-// waits on it: the call fails with ECONNRESET when the connection breaks,
-// not with ETIMEDOUT at its deadline (30 s here).
-TEST_F(SealedTransport, ACallOnAConnectionThatBreaksFailsAtOnce) {
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {  // the child: its own context, key ring and ZAP handler
-    close(fds[0]);
-    zmq::context_t ctx;
-    KeyRing ring;
-    ring.SetFixed(client_key_, Role::kUser);
-    ZapHandler zap(&ctx, &ring);
-    zap.Start();
-    std::unique_ptr<Server> server = NewServer(&ctx);
-    if (!server->Bind("tcp://127.0.0.1:*").ok()) _exit(1);
-    server->Start();
-    const std::string at = server->endpoint();
-    if (write(fds[1], at.data(), at.size()) != static_cast<ssize_t>(at.size())) _exit(1);
-    close(fds[1]);
-    for (;;) pause();
-  }
-  close(fds[1]);
-  pollfd p{fds[0], POLLIN, 0};
-  char buf[256];
-  const ssize_t n = poll(&p, 1, 10000) == 1 ? read(fds[0], buf, sizeof(buf)) : -1;
-  close(fds[0]);
-  if (n <= 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    FAIL() << "the child server did not start";
-  }
-  Client client(&ctx_, std::string(buf, static_cast<size_t>(n)));
-  client.set_sealed(true);
-  WaitSealing(&client);
-  std::atomic<bool> sent{false};
-  auto call = std::async(std::launch::async, [&] {
-    sent = true;
-    return Ping(1000000 + 60000, "held", nullptr, 30000, &client);  // the handler sleeps 60 s
-  });
-  while (!sent) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // sent and being run
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  const Status s = call.get();
-  EXPECT_EQ(s.err(), ECONNRESET) << s.message();
-  // The next call has nobody to go to: it times out as before.
-  EXPECT_FALSE(Ping(7, "after", nullptr, 200, &client).ok());
-}
-
 TEST_F(SealedTransport, RepliesUnderADroppedSessionStillArrive) {
   // A sealed call that times out makes the client open a new session; a
   // slower call sent before, under the old one, must still get its reply.
@@ -421,17 +361,12 @@ TEST_F(SealedTransport, AServerThatForgotTheSessionGetsTheRequestOverCurve) {
   StartServer(at);
   ASSERT_NE(server_->seal_port(), 0);
   const int before = runs_.load();
-  // The first call goes sealed to the old connection, which is gone
-  // (ECONNRESET); a call and the session request sent over CURVE while the
-  // DEALER reconnects may be lost, and a session request is asked again
-  // only after kSealOpenTimeoutMs (5 s). The client must come back to a
-  // working session either way.
+  // The first call goes sealed to the old port (nobody) or is refused, so it
+  // may time out; the client must come back to a working session either way.
   bool sealed_again = false;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (int i = 0; !sealed_again && std::chrono::steady_clock::now() < until; ++i) {
+  for (int i = 0; i < 50 && !sealed_again; ++i) {
     (void)Ping(100 + i, "after restart");
     sealed_again = client_->sealing() && Ping(1000 + i, "sealed").ok();
-    if (!sealed_again) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(sealed_again);
   EXPECT_GT(runs_.load(), before);
